@@ -1,0 +1,425 @@
+/* aios-submit - submit a batch script to AIOS (like sbatch) */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "directive.h"
+#include "job.h"
+#include "parse.h"
+#include "proto.h"
+
+extern char **environ;
+
+static const char *usage_text =
+    "Usage: aios-submit [OPTIONS] [SCRIPT]\n"
+    "       aios-submit [OPTIONS] --wrap=COMMAND\n"
+    "Submit a batch script (a file, or standard input when SCRIPT is absent).\n"
+    "Options may also be given in the script on \"#AIOS\" (or \"#SBATCH\") lines\n"
+    "before its first command; the command line wins over the script.\n"
+    "\n"
+    "  -J, --job-name=NAME       job name [the script's file name]\n"
+    "  -N, --nodes=N             number of nodes [as many as the tasks need]\n"
+    "  -n, --ntasks=N            number of tasks [1, or N with --nodes]\n"
+    "  -c, --cpus-per-task=N     CPUs per task [1]\n"
+    "      --mem=SIZE            memory per node (512M, 4G) [none reserved]\n"
+    "  -t, --time=TIME           time limit: MM, MM:SS, HH:MM:SS, D-HH,\n"
+    "                            D-HH:MM, D-HH:MM:SS or UNLIMITED\n"
+    "                            [the partition's max_time]\n"
+    "  -p, --partition=NAME      partition [the default partition]\n"
+    "  -o, --output=PATTERN      stdout file [aios-%j.out]; %j job id,\n"
+    "                            %x job name, %u user, %N node, %% a '%'\n"
+    "  -e, --error=PATTERN       stderr file [with stdout]\n"
+    "  -D, --chdir=DIR           working directory [the current directory]\n"
+    "      --export=WHAT         ALL (default), NONE, or VAR[=VALUE],...\n"
+    "                            (ALL,VAR=VALUE adds to everything)\n"
+    "  -H, --hold                submit held\n"
+    "      --wrap=COMMAND        run COMMAND under /bin/sh as the script\n"
+    "      --parsable            print only the job id\n"
+    "  -W, --wait                wait for the job to end; exit with its exit\n"
+    "                            code (128+signal if killed)\n"
+    "  -h, --help                show this help\n"
+    "  -V, --version             show the version\n";
+
+enum {
+    OPT_MEM = 256,
+    OPT_EXPORT,
+    OPT_WRAP,
+    OPT_PARSABLE,
+};
+
+static const struct option opts[] = {
+    { "job-name", required_argument, NULL, 'J' },
+    { "nodes", required_argument, NULL, 'N' },
+    { "ntasks", required_argument, NULL, 'n' },
+    { "cpus-per-task", required_argument, NULL, 'c' },
+    { "mem", required_argument, NULL, OPT_MEM },
+    { "time", required_argument, NULL, 't' },
+    { "partition", required_argument, NULL, 'p' },
+    { "output", required_argument, NULL, 'o' },
+    { "error", required_argument, NULL, 'e' },
+    { "chdir", required_argument, NULL, 'D' },
+    { "export", required_argument, NULL, OPT_EXPORT },
+    { "hold", no_argument, NULL, 'H' },
+    { "wrap", required_argument, NULL, OPT_WRAP },
+    { "parsable", no_argument, NULL, OPT_PARSABLE },
+    { "wait", no_argument, NULL, 'W' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+static const char *shortopts = "+J:N:n:c:t:p:o:e:D:HWhV";
+
+struct submit {
+    const char *name;
+    long nodes;             /* 0 = unset */
+    long ntasks;            /* 0 = unset */
+    long cpus_per_task;
+    uint64_t mem_mb;
+    long time_limit;        /* 0 = unset */
+    const char *partition;
+    const char *output;
+    const char *error;
+    const char *chdir;
+    const char *export;
+    const char *wrap;
+    bool hold;
+    bool parsable;
+    bool wait;
+};
+
+/* Where an option came from, for error messages. */
+static const char *origin;
+/* The script's directive words (options point into them). */
+static struct directive_word *script_words;
+static size_t script_nwords;
+
+static void bad_value (const char *opt, const char *text)
+{
+    if (origin)
+        cli_die ("%s: %s: %s", origin, opt, text);
+    cli_usage_error ("%s: %s", opt, text);
+}
+
+static long count_arg (const char *opt, const char *s, long min)
+{
+    aios_error_t err;
+    long v;
+
+    if (parse_long (s, min, INT_MAX, &v, &err) < 0)
+        bad_value (opt, err.text);
+    return v;
+}
+
+static void apply_option (struct submit *s, int c, char *arg)
+{
+    aios_error_t err;
+
+    switch (c) {
+    case 'J': s->name = arg; break;
+    case 'N': s->nodes = count_arg ("--nodes", arg, 1); break;
+    case 'n': s->ntasks = count_arg ("--ntasks", arg, 1); break;
+    case 'c': s->cpus_per_task = count_arg ("--cpus-per-task", arg, 1); break;
+    case OPT_MEM:
+        if (parse_size_mb (arg, &s->mem_mb, &err) < 0)
+            bad_value ("--mem", err.text);
+        break;
+    case 't':
+        if (parse_time (arg, &s->time_limit, &err) < 0)
+            bad_value ("--time", err.text);
+        break;
+    case 'p': s->partition = arg; break;
+    case 'o': s->output = arg; break;
+    case 'e': s->error = arg; break;
+    case 'D': s->chdir = arg; break;
+    case OPT_EXPORT: s->export = arg; break;
+    case 'H': s->hold = true; break;
+    case OPT_WRAP: s->wrap = arg; break;
+    case OPT_PARSABLE: s->parsable = true; break;
+    case 'W': s->wait = true; break;
+    }
+}
+
+/* Run getopt over argv; returns optind.  In a script (origin set) a help or
+ * version option, or a non-option word, is an error. */
+static int parse_args (struct submit *s, int argc, char **argv)
+{
+    int c;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long (argc, argv, shortopts, opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            if (origin)
+                cli_die ("%s: unknown or incomplete option \"%s\"", origin, bad);
+            cli_usage_error ("unknown or incomplete option \"%s\"", bad);
+        }
+        if (c == 'h' || c == 'V') {
+            if (origin)
+                cli_die ("%s: \"%s\" is not allowed in a script", origin,
+                         argv[optind - 1]);
+            if (c == 'h') {
+                fputs (usage_text, stdout);
+                exit (CLI_OK);
+            }
+            cli_version ();
+        }
+        apply_option (s, c, optarg);
+    }
+    return optind;
+}
+
+static void apply_directives (struct submit *s, const char *script,
+                              const char *file)
+{
+    struct directive_word *w;
+    size_t n, i;
+    aios_error_t err;
+    char where[512];
+
+    if (directive_parse (script, &w, &n, &err) < 0)
+        cli_die ("%s: %s", file, err.text);
+    /* one getopt run per word keeps the line number of each option */
+    for (i = 0; i < n; i++) {
+        char *argv[4] = { (char *)"aios-submit", w[i].text, NULL, NULL };
+        int argc = 2, used;
+        if (w[i].text[0] == '-' && w[i].text[1] != '-' && w[i].text[2] == '\0'
+            && i + 1 < n && w[i + 1].line == w[i].line
+            && strchr ("JNnctpoeD", w[i].text[1])) {
+            argv[2] = w[i + 1].text; /* "-N 2": the value is the next word */
+            argc = 3;
+        }
+        snprintf (where, sizeof (where), "%s: line %d", file, w[i].line);
+        origin = where;
+        used = parse_args (s, argc, argv);
+        if (used < argc)
+            cli_die ("%s: unexpected word \"%s\" (expected an option)", where,
+                     argv[used]);
+        i += (size_t)(argc - 2);
+    }
+    origin = NULL;
+    /* s points into the words: keep them for the life of the program */
+    script_words = w;
+    script_nwords = n;
+}
+
+static void free_words (void)
+{
+    directive_free (script_words, script_nwords);
+}
+
+static char *read_all (FILE *f, const char *what)
+{
+    size_t cap = 8192, len = 0, r;
+    char *buf = cli_xmalloc (cap);
+
+    while ((r = fread (buf + len, 1, cap - len - 1, f)) > 0) {
+        len += r;
+        if (len + 1 == cap) {
+            if (cap > 4u * 1024 * 1024)
+                cli_die ("%s: script larger than 4 MiB", what);
+            if (!(buf = realloc (buf, cap *= 2)))
+                cli_die ("out of memory");
+        }
+    }
+    if (ferror (f))
+        cli_die ("%s: %s", what, strerror (errno));
+    buf[len] = '\0';
+    if (memchr (buf, '\0', len))
+        cli_die ("%s: the script contains a NUL byte (is it a binary?)", what);
+    return buf;
+}
+
+static char *load_script (const struct submit *s, const char *path,
+                          const char **name)
+{
+    char *script;
+    FILE *f;
+
+    if (s->wrap) {
+        size_t n = strlen (s->wrap) + 32;
+        script = cli_xmalloc (n);
+        snprintf (script, n, "#!/bin/sh\n%s\n", s->wrap);
+        *name = "wrap";
+        return script;
+    }
+    if (!path) {
+        if (isatty (STDIN_FILENO))
+            cli_usage_error ("no script given (a file, --wrap, or the script "
+                             "on standard input)");
+        *name = "stdin";
+        return read_all (stdin, "standard input");
+    }
+    if (!(f = fopen (path, "r")))
+        cli_die ("cannot open script %s: %s", path, strerror (errno));
+    script = read_all (f, path);
+    fclose (f);
+    *name = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+    return script;
+}
+
+static json_t *build_env (const char *export)
+{
+    json_t *env = json_object ();
+    char *list, *tok, *save = NULL;
+    bool all = !export || !strncmp (export, "ALL", 3);
+    char **e;
+
+    if (all)
+        for (e = environ; *e; e++) {
+            char *eq = strchr (*e, '=');
+            char key[4096];
+            if (!eq || eq - *e >= (long)sizeof (key))
+                continue;
+            memcpy (key, *e, (size_t)(eq - *e));
+            key[eq - *e] = '\0';
+            json_object_set_new (env, key, json_string (eq + 1));
+        }
+    if (!export || !strcmp (export, "ALL") || !strcmp (export, "NONE"))
+        return env;
+    list = cli_xstrdup (export);
+    for (tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        char *eq = strchr (tok, '=');
+        const char *v;
+        if (!strcmp (tok, "ALL") || !strcmp (tok, "NONE"))
+            continue;
+        if (eq) {
+            *eq = '\0';
+            json_object_set_new (env, tok, json_string (eq + 1));
+        }
+        else if ((v = getenv (tok)))
+            json_object_set_new (env, tok, json_string (v));
+    }
+    free (list);
+    return env;
+}
+
+static json_t *build_job (const struct submit *s, const char *script,
+                          const char *defname)
+{
+    char cwd[PATH_MAX];
+    const char *dir = s->chdir;
+    long ntasks = s->ntasks ? s->ntasks : (s->nodes ? s->nodes : 1);
+    json_t *job;
+
+    if (!dir) {
+        if (!getcwd (cwd, sizeof (cwd)))
+            cli_die ("cannot get the current directory: %s", strerror (errno));
+        dir = cwd;
+    }
+    if (dir[0] != '/')
+        cli_die ("--chdir %s: must be an absolute path", dir);
+    if (s->nodes > ntasks)
+        cli_die ("--nodes=%ld is more than --ntasks=%ld", s->nodes, ntasks);
+    job = json_pack ("{s:s s:s s:s s:o s:I s:I s:I s:I s:b}",
+                     "name", s->name ? s->name : defname, "script", script,
+                     "workdir", dir, "env", build_env (s->export),
+                     "nodes", (json_int_t)s->nodes, "ntasks", (json_int_t)ntasks,
+                     "cpus_per_task",
+                     (json_int_t)(s->cpus_per_task ? s->cpus_per_task : 1),
+                     "mem_mb", (json_int_t)s->mem_mb, "hold", s->hold);
+    if (!job)
+        cli_die ("out of memory");
+    if (s->time_limit != 0)
+        json_object_set_new (job, "time_limit", json_integer (s->time_limit));
+    if (s->partition)
+        json_object_set_new (job, "partition", json_string (s->partition));
+    if (s->output)
+        json_object_set_new (job, "output", json_string (s->output));
+    if (s->error)
+        json_object_set_new (job, "error", json_string (s->error));
+    return job;
+}
+
+/* Block until the job ends (the controller answers the wait request when
+ * it does); reconnect if the controller restarts meanwhile. */
+static int wait_job (struct aios_client *c, json_int_t id)
+{
+    time_t give_up = time (NULL) + 600;
+    aios_error_t err;
+    json_t *rep;
+    const char *state;
+    int code = 0, sig = 0;
+
+    for (;;) {
+        json_t *req = proto_request ("wait", 0);
+        json_object_set_new (req, "id", json_integer (id));
+        if ((rep = aios_client_rpc (c, req, &err)))
+            break;
+        if (errno != ECONNRESET && errno != EPROTO && errno != EPIPE)
+            cli_die ("%s", err.text);
+        aios_client_close (c);
+        /* the controller restarted: reconnect and wait again */
+        while (!(c = cli_try_connect (&err))) {
+            if (time (NULL) > give_up)
+                cli_die ("lost the controller while waiting for job %lld: %s",
+                         (long long)id, err.text);
+            usleep (200 * 1000);
+        }
+    }
+    aios_client_close (c);
+    json_unpack (rep, "{s:s s?i s?i}", "state", &state, "exit_code", &code,
+                 "signal", &sig);
+    if (strcmp (state, "COMPLETED") != 0)
+        cli_warn ("job %lld ended %s", (long long)id, state);
+    json_decref (rep);
+    if (code != 0)
+        return code;
+    if (sig != 0)
+        return 128 + sig;
+    return strcmp (state, "COMPLETED") == 0 ? 0 : 1;
+}
+
+int main (int argc, char **argv)
+{
+    struct submit s = { 0 };
+    struct aios_client *c;
+    const char *path = NULL, *defname = NULL;
+    char *script;
+    json_t *req, *rep;
+    json_int_t id;
+    int first;
+
+    cli_init (argv[0]);
+    first = parse_args (&s, argc, argv);
+    if (first < argc)
+        path = argv[first];
+    if (first + 1 < argc)
+        cli_usage_error ("unexpected argument \"%s\" after the script",
+                         argv[first + 1]);
+    if (s.wrap && path)
+        cli_usage_error ("give either --wrap or a script, not both");
+    script = load_script (&s, path, &defname);
+    if (strncmp (script, "#!", 2) != 0)
+        cli_die ("%s: the batch script does not start with \"#!\" (add e.g. "
+                 "#!/bin/sh as its first line)", path ? path : "standard input");
+    if (!s.wrap) {
+        memset (&s, 0, sizeof (s));
+        atexit (free_words);
+        apply_directives (&s, script, path ? path : "standard input");
+        parse_args (&s, argc, argv); /* the command line wins */
+    }
+    req = proto_request ("submit", 0);
+    json_object_set_new (req, "job", build_job (&s, script, defname));
+    free (script);
+    c = cli_connect ();
+    rep = cli_rpc (c, req);
+    json_unpack (rep, "{s:I}", "id", &id);
+    json_decref (rep);
+    if (s.parsable)
+        printf ("%lld\n", (long long)id);
+    else
+        printf ("Submitted batch job %lld\n", (long long)id);
+    fflush (stdout);
+    if (s.wait)
+        return wait_job (c, id);
+    aios_client_close (c);
+    return 0;
+}

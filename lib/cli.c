@@ -1,0 +1,130 @@
+/* cli.c - what every tool shares */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *prog = "aios";
+static struct aios_conf *conf;
+
+static void free_conf (void)
+{
+    conf_destroy (conf);
+    conf = NULL;
+}
+
+void cli_init (const char *name)
+{
+    const char *slash = strrchr (name, '/');
+
+    prog = slash ? slash + 1 : name;
+}
+
+const char *cli_prog (void)
+{
+    return prog;
+}
+
+void cli_die (const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf (stderr, "%s: ", prog);
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fputc ('\n', stderr);
+    exit (CLI_ERROR);
+}
+
+void cli_usage_error (const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf (stderr, "%s: ", prog);
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fprintf (stderr, "\nTry '%s --help' for more information.\n", prog);
+    exit (CLI_USAGE);
+}
+
+void cli_warn (const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf (stderr, "%s: ", prog);
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fputc ('\n', stderr);
+}
+
+void cli_version (void)
+{
+    printf ("%s %s\n", prog, PACKAGE_VERSION);
+    exit (CLI_OK);
+}
+
+const struct aios_conf *cli_conf (void)
+{
+    aios_error_t err;
+
+    if (conf)
+        return conf;
+    if (!(conf = conf_load (conf_default_path (), &err)))
+        cli_die ("%s", err.text);
+    atexit (free_conf);
+    return conf;
+}
+
+struct aios_client *cli_try_connect (aios_error_t *err)
+{
+    const char *sock = getenv ("AIOS_SOCKET");
+    const struct aios_conf *cf = NULL;
+
+    if (!sock || !*sock || !strcmp (sock, "tcp"))
+        cf = cli_conf ();
+    return aios_client_connect (cf, err);
+}
+
+struct aios_client *cli_connect (void)
+{
+    struct aios_client *c;
+    aios_error_t err;
+
+    if (!(c = cli_try_connect (&err)))
+        cli_die ("%s", err.text);
+    return c;
+}
+
+json_t *cli_rpc (struct aios_client *c, json_t *req)
+{
+    aios_error_t err;
+    json_t *rep = aios_client_rpc (c, req, &err);
+
+    if (!rep)
+        cli_die ("%s", err.text);
+    return rep;
+}
+
+void *cli_xmalloc (size_t n)
+{
+    void *p = calloc (1, n ? n : 1);
+
+    if (!p)
+        cli_die ("out of memory");
+    return p;
+}
+
+char *cli_xstrdup (const char *s)
+{
+    char *p = strdup (s);
+
+    if (!p)
+        cli_die ("out of memory");
+    return p;
+}

@@ -1,0 +1,44 @@
+/* cli.h - what every tool shares: messages, exit codes, connecting
+ *
+ * Exit codes: 0 success, 1 error, 2 usage error.  Messages are
+ * "PROG: text"; an error from the controller is printed as it came.
+ * CLI code may exit on out-of-memory (libraries may not).
+ */
+#ifndef AIOS_CLI_H
+#define AIOS_CLI_H
+
+#include <jansson.h>
+#include "client.h"
+#include "conf.h"
+
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+void cli_init (const char *prog);
+const char *cli_prog (void);
+
+void cli_die (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2), noreturn));
+/* "PROG: text\nTry 'PROG --help' for more information." and exit 2. */
+void cli_usage_error (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2), noreturn));
+void cli_warn (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Print "PROG VERSION" and exit 0. */
+void cli_version (void) __attribute__ ((noreturn));
+
+/* The configuration ($AIOS_CONF or the default); exits 1 if it is broken.
+ * Loaded once; freed at exit. */
+const struct aios_conf *cli_conf (void);
+
+/* Connect to the controller (loading the configuration only if needed);
+ * exits 1 with the reason on failure. */
+struct aios_client *cli_connect (void);
+/* The same without exiting: NULL with err. */
+struct aios_client *cli_try_connect (aios_error_t *err);
+/* rpc that exits 1 with the controller's error text. */
+json_t *cli_rpc (struct aios_client *c, json_t *req);
+
+/* Allocation that cannot fail (exits). */
+void *cli_xmalloc (size_t n);
+char *cli_xstrdup (const char *s);
+
+#endif

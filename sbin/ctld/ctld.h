@@ -1,0 +1,85 @@
+/* ctld.h - the controller's context: one struct composed of sub-objects */
+#ifndef AIOS_CTLD_H
+#define AIOS_CTLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "plugin.h"
+
+struct conn;
+struct job;
+struct node;
+
+struct ctld {
+    struct event_base *base;
+    struct aios_conf *conf;
+    char *conf_path;
+    uid_t daemon_uid;           /* controller.user: who may act as a node */
+    struct auth *auth;
+    struct store *store;
+    struct jobtab *jobs;
+    struct nodetab *nodes;
+    struct policy *policy;
+    struct evconnlistener *unix_lsn;
+    struct evconnlistener *tcp_lsn;
+    struct conn *conns;         /* all connections (list) */
+    struct event *commit_ev;    /* group commit at the end of a loop turn */
+    struct event *sched_ev;     /* coalesced scheduling pass */
+    struct event *tick_ev;      /* heartbeats, purge of old jobs */
+    struct event *sig_ev[3];    /* TERM, INT, HUP */
+    bool sched_pending;
+    double sched_last;
+    double start_time;
+    uint64_t next_job_id;
+    uint64_t rpcs;
+    uint64_t passes;
+};
+
+/* Wall-clock time in seconds. */
+double ctld_now (void);
+/* The store was written: commit at the end of this loop turn. */
+void ctld_dirty (struct ctld *ctld);
+/* Ask for a scheduling pass (coalesced, at most one per interval). */
+void ctld_sched_request (struct ctld *ctld);
+/* Fatal state error: log and stop the loop. */
+void ctld_fatal (struct ctld *ctld, const char *msg);
+
+/* sched.c */
+void sched_pass (struct ctld *ctld);
+
+/* ops.c: client requests; nodeops.c: node daemon requests. */
+typedef void (*op_f) (struct conn *c, json_t *req, json_int_t seq);
+op_f ops_client_lookup (const char *op);
+op_f ops_node_lookup (const char *op);
+/* A job reached a final state: answer its waiters. */
+void ops_job_finished (struct ctld *ctld, struct job *job);
+
+/* nodeops.c: send to the node daemon that runs a job's batch script. */
+int nodeops_launch (struct ctld *ctld, struct job *job);
+int nodeops_terminate (struct ctld *ctld, struct job *job);
+int nodeops_signal (struct ctld *ctld, struct job *job, int sig);
+/* Node timeouts: mark down and fail their jobs. */
+void nodeops_check_timeouts (struct ctld *ctld, double now);
+void nodeops_conn_closed (struct ctld *ctld, struct node *node);
+
+
+
+/* sched.c: job state changes, all through the state-machine table.  Writes
+ * the job and an event row to the store (committed at the end of the turn),
+ * releases the allocation when the job ends, answers waiters, and asks for a
+ * scheduling pass. */
+int ctld_job_save (struct ctld *ctld, struct job *job);
+int ctld_job_transition (struct ctld *ctld, struct job *job,
+                         int state, const char *reason);
+/* Re-apply running jobs' allocations to nodes (after a restart). */
+void sched_restore_allocs (struct ctld *ctld);
+/* Could this request ever run in its partition?  err says why not. */
+int sched_check_possible (struct ctld *ctld, struct job *job, aios_error_t *err);
+#endif

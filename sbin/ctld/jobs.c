@@ -1,0 +1,337 @@
+/* jobs.c - the controller's job table */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "proto.h"
+
+/* The job state machine: allowed[from][to]. */
+#define T(to) (1u << (to))
+static const unsigned allowed[JOB_STATE_COUNT] = {
+    [JOB_PENDING] = T (JOB_STAGING) | T (JOB_RUNNING) | T (JOB_CANCELLED)
+                    | T (JOB_FAILED),
+    [JOB_STAGING] = T (JOB_RUNNING) | T (JOB_STAGE_FAILED) | T (JOB_CANCELLED)
+                    | T (JOB_NODE_FAIL) | T (JOB_PENDING),
+    [JOB_RUNNING] = T (JOB_COMPLETING) | T (JOB_COMPLETED) | T (JOB_FAILED)
+                    | T (JOB_CANCELLED) | T (JOB_TIMEOUT)
+                    | T (JOB_OUT_OF_MEMORY) | T (JOB_NODE_FAIL)
+                    | T (JOB_PENDING),
+    [JOB_COMPLETING] = T (JOB_COMPLETED) | T (JOB_FAILED) | T (JOB_CANCELLED)
+                       | T (JOB_TIMEOUT) | T (JOB_OUT_OF_MEMORY)
+                       | T (JOB_NODE_FAIL),
+};
+#undef T
+
+bool job_transition_ok (enum job_state from, enum job_state to)
+{
+    if ((unsigned)from >= JOB_STATE_COUNT || (unsigned)to >= JOB_STATE_COUNT)
+        return false;
+    return (allowed[from] & (1u << to)) != 0;
+}
+
+void job_clear_alloc (struct job *job)
+{
+    int i;
+
+    for (i = 0; i < job->nalloc; i++)
+        free (job->alloc[i].node);
+    free (job->alloc);
+    job->alloc = NULL;
+    job->nalloc = 0;
+}
+
+int job_set_alloc (struct job *job, struct job_alloc *alloc, int n)
+{
+    job_clear_alloc (job);
+    job->alloc = alloc;
+    job->nalloc = n;
+    return 0;
+}
+
+void job_destroy (struct job *job)
+{
+    int saved = errno;
+
+    if (job) {
+        json_decref (job->req);
+        free (job->reason);
+        free (job->nodelist);
+        job_clear_alloc (job);
+        free (job);
+    }
+    errno = saved;
+}
+
+int job_set_reason (struct job *job, const char *reason)
+{
+    char *s = NULL;
+
+    if (reason && job->reason && !strcmp (reason, job->reason))
+        return 0;
+    if (reason && !(s = strdup (reason)))
+        return -1;
+    free (job->reason);
+    job->reason = s;
+    return 0;
+}
+
+static int parse_req (struct job *job, aios_error_t *err)
+{
+    json_int_t uid, gid, nodes, ntasks, cpt, mem, tl;
+
+    if (proto_unpack (job->req, err, "job request",
+                      "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F}",
+                      "name", &job->name, "user", &job->user,
+                      "partition", &job->partition, "uid", &uid, "gid", &gid,
+                      "nodes", &nodes, "ntasks", &ntasks,
+                      "cpus_per_task", &cpt, "mem_mb", &mem,
+                      "time_limit", &tl, "submit_time", &job->submit_time) < 0)
+        return -1;
+    job->uid = (uint32_t)uid;
+    job->gid = (uint32_t)gid;
+    job->nodes = (int)nodes;
+    job->ntasks = (int)ntasks;
+    job->cpus_per_task = (int)cpt;
+    job->mem_mb = (uint64_t)mem;
+    job->time_limit = (long)tl;
+    return 0;
+}
+
+static int parse_alloc (struct job *job, json_t *a, aios_error_t *err)
+{
+    size_t i, n = json_array_size (a);
+    struct job_alloc *v;
+
+    if (n == 0)
+        return 0;
+    if (!(v = calloc (n, sizeof (*v)))) {
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
+    }
+    job->alloc = v;
+    job->nalloc = (int)n;
+    for (i = 0; i < n; i++) {
+        const char *node;
+        json_int_t cpus, tasks, mem;
+        if (proto_unpack (json_array_get (a, i), err, "job allocation",
+                          "{s:s s:I s:I s:I}", "node", &node, "cpus", &cpus,
+                          "tasks", &tasks, "mem_mb", &mem) < 0)
+            return -1;
+        if (!(v[i].node = strdup (node))) {
+            errno = ENOMEM;
+            return errprintf (err, "out of memory");
+        }
+        v[i].cpus = (int)cpus;
+        v[i].tasks = (int)tasks;
+        v[i].mem_mb = (uint64_t)mem;
+    }
+    return 0;
+}
+
+static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
+{
+    const char *state, *reason = NULL, *nodelist = NULL;
+    json_t *alloc = NULL;
+    json_int_t exit_code = 0, sig = 0, rss = 0;
+    int held = 0, cancel = 0, s;
+
+    if (proto_unpack (rt, err, "job runtime",
+                      "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I}",
+                      "state", &state, "reason", &reason, "held", &held,
+                      "cancel_requested", &cancel,
+                      "start_time", &job->start_time,
+                      "end_time", &job->end_time, "nodelist", &nodelist,
+                      "alloc", &alloc, "exit_code", &exit_code,
+                      "signal", &sig, "cpu_time", &job->cpu_time,
+                      "max_rss_kb", &rss) < 0)
+        return -1;
+    if ((s = job_state_parse (state)) < 0) {
+        errno = EPROTO;
+        return errprintf (err, "job runtime: unknown state %s", state);
+    }
+    job->state = (enum job_state)s;
+    job->held = held;
+    job->cancel_requested = cancel;
+    job->exit_code = (int)exit_code;
+    job->term_signal = (int)sig;
+    job->max_rss_kb = (uint64_t)rss;
+    if ((reason && job_set_reason (job, reason) < 0)
+        || (nodelist && !(job->nodelist = strdup (nodelist)))) {
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
+    }
+    return alloc ? parse_alloc (job, alloc, err) : 0;
+}
+
+struct job *job_create (uint64_t id, json_t *req, json_t *rt, aios_error_t *err)
+{
+    struct job *job = calloc (1, sizeof (*job));
+
+    if (!job) {
+        errno = ENOMEM;
+        errprintf (err, "out of memory");
+        return NULL;
+    }
+    job->id = id;
+    job->req = json_incref (req);
+    job->state = JOB_PENDING;
+    if (parse_req (job, err) < 0 || (rt && parse_rt (job, rt, err) < 0)) {
+        errprefix (err, "job %ju", (uintmax_t)id);
+        job_destroy (job);
+        return NULL;
+    }
+    return job;
+}
+
+static json_t *alloc_to_json (const struct job *job)
+{
+    json_t *a = json_array ();
+    int i;
+
+    for (i = 0; a && i < job->nalloc; i++) {
+        json_array_append_new (a, json_pack ("{s:s s:i s:i s:I}",
+                                             "node", job->alloc[i].node,
+                                             "cpus", job->alloc[i].cpus,
+                                             "tasks", job->alloc[i].tasks,
+                                             "mem_mb",
+                                             (json_int_t)job->alloc[i].mem_mb));
+    }
+    return a;
+}
+
+static json_t *rt_to_json (const struct job *job)
+{
+    return json_pack ("{s:s s:s? s:b s:b s:f s:f s:s? s:o s:i s:i s:f s:I}",
+                      "state", job_state_name (job->state),
+                      "reason", job->reason,
+                      "held", job->held,
+                      "cancel_requested", job->cancel_requested,
+                      "start_time", job->start_time,
+                      "end_time", job->end_time,
+                      "nodelist", job->nodelist,
+                      "alloc", alloc_to_json (job),
+                      "exit_code", job->exit_code,
+                      "signal", job->term_signal,
+                      "cpu_time", job->cpu_time,
+                      "max_rss_kb", (json_int_t)job->max_rss_kb);
+}
+
+json_t *job_record (const struct job *job)
+{
+    return json_pack ("{s:I s:O s:o}", "id", (json_int_t)job->id,
+                      "req", job->req, "rt", rt_to_json (job));
+}
+
+json_t *job_to_json (const struct job *job)
+{
+    json_t *o = rt_to_json (job);
+    static const char *copy[] = {
+        "name", "user", "uid", "gid", "partition", "nodes", "ntasks",
+        "cpus_per_task", "mem_mb", "time_limit", "submit_time", "workdir",
+        "output", "error",
+    };
+    size_t i;
+
+    if (!o)
+        return NULL;
+    json_object_set_new (o, "id", json_integer ((json_int_t)job->id));
+    for (i = 0; i < sizeof (copy) / sizeof (copy[0]); i++) {
+        json_t *v = json_object_get (job->req, copy[i]);
+        if (v)
+            json_object_set (o, copy[i], v);
+    }
+    json_object_set_new (o, "reasons",
+                         job->reason && job->state == JOB_PENDING
+                             ? json_pack ("[s]", job->reason)
+                             : json_array ());
+    return o;
+}
+
+/* --- the table: jobs sorted by id ---------------------------------------- */
+
+struct jobtab {
+    struct job **v;
+    size_t n;
+    size_t cap;
+};
+
+struct jobtab *jobtab_create (void)
+{
+    return calloc (1, sizeof (struct jobtab));
+}
+
+void jobtab_destroy (struct jobtab *jt)
+{
+    int saved = errno;
+    size_t i;
+
+    if (jt) {
+        for (i = 0; i < jt->n; i++)
+            job_destroy (jt->v[i]);
+        free (jt->v);
+        free (jt);
+    }
+    errno = saved;
+}
+
+int jobtab_add (struct jobtab *jt, struct job *job)
+{
+    if (jt->n > 0 && jt->v[jt->n - 1]->id >= job->id) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (jt->n == jt->cap) {
+        size_t cap = jt->cap ? jt->cap * 2 : 1024;
+        struct job **v = realloc (jt->v, cap * sizeof (*v));
+        if (!v)
+            return -1;
+        jt->v = v;
+        jt->cap = cap;
+    }
+    jt->v[jt->n++] = job;
+    return 0;
+}
+
+struct job *jobtab_lookup (struct jobtab *jt, uint64_t id)
+{
+    size_t lo = 0, hi = jt->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (jt->v[mid]->id == id)
+            return jt->v[mid];
+        if (jt->v[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+size_t jobtab_count (const struct jobtab *jt)
+{
+    return jt->n;
+}
+
+struct job *jobtab_at (struct jobtab *jt, size_t i)
+{
+    return i < jt->n ? jt->v[i] : NULL;
+}
+
+size_t jobtab_purge (struct jobtab *jt, double cutoff)
+{
+    size_t i, j, dropped = 0;
+
+    for (i = 0, j = 0; i < jt->n; i++) {
+        struct job *job = jt->v[i];
+        if (job_state_is_final (job->state) && job->end_time < cutoff) {
+            job_destroy (job);
+            dropped++;
+            continue;
+        }
+        jt->v[j++] = job;
+    }
+    jt->n = j;
+    return dropped;
+}

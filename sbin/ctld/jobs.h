@@ -1,0 +1,85 @@
+/* jobs.h - the controller's job table
+ *
+ * A job keeps the user's request as submitted (JSON, immutable), the fields
+ * the scheduler reads parsed out of it, and its runtime state.
+ */
+#ifndef AIOS_CTLD_JOBS_H
+#define AIOS_CTLD_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "errprintf.h"
+#include "job.h"
+
+struct job_alloc {
+    char *node;
+    int cpus;
+    int tasks;
+    uint64_t mem_mb;
+};
+
+struct job {
+    uint64_t id;
+    json_t *req;            /* the request as submitted (owned) */
+
+    /* parsed from req (strings borrowed from req) */
+    const char *name;
+    const char *user;
+    const char *partition;
+    uint32_t uid;
+    uint32_t gid;
+    int nodes;              /* 0 = as needed */
+    int ntasks;
+    int cpus_per_task;
+    uint64_t mem_mb;
+    long time_limit;        /* seconds, -1 = unlimited */
+    double submit_time;
+
+    /* runtime */
+    enum job_state state;
+    char *reason;           /* pending reason, or why it ended */
+    bool held;
+    bool cancel_requested;
+    double start_time;
+    double end_time;
+    char *nodelist;
+    struct job_alloc *alloc;
+    int nalloc;
+    int exit_code;
+    int term_signal;
+    double cpu_time;
+    uint64_t max_rss_kb;
+};
+
+/* Build a job from a stored record {"id","req","rt"} or from a new request
+ * (rt NULL).  err says what is wrong with a malformed record. */
+struct job *job_create (uint64_t id, json_t *req, json_t *rt, aios_error_t *err);
+void job_destroy (struct job *job);
+
+/* Can a job in state from move to state to?  (the state machine table) */
+bool job_transition_ok (enum job_state from, enum job_state to);
+
+int job_set_reason (struct job *job, const char *reason);
+int job_set_alloc (struct job *job, struct job_alloc *alloc, int n);
+void job_clear_alloc (struct job *job);
+
+/* {"id","req","rt"}: what the store keeps. */
+json_t *job_record (const struct job *job);
+/* What aios-queue shows: flat, without the script and environment. */
+json_t *job_to_json (const struct job *job);
+
+struct jobtab;
+
+struct jobtab *jobtab_create (void);
+void jobtab_destroy (struct jobtab *jt);
+/* Takes ownership.  Ids must be added in increasing order. */
+int jobtab_add (struct jobtab *jt, struct job *job);
+struct job *jobtab_lookup (struct jobtab *jt, uint64_t id);
+size_t jobtab_count (const struct jobtab *jt);
+struct job *jobtab_at (struct jobtab *jt, size_t i);
+/* Drop finished jobs that ended before cutoff.  Returns how many. */
+size_t jobtab_purge (struct jobtab *jt, double cutoff);
+
+#endif

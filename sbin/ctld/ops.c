@@ -1,0 +1,406 @@
+/* ops.c - requests from tools: submit, cancel, queue, nodes, wait, ping */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "ctld.h"
+#include "jobs.h"
+#include "log.h"
+#include "nodes.h"
+#include "parse.h"
+#include "proto.h"
+#include "store.h"
+
+/* --- submit --------------------------------------------------------------- */
+
+/* The fields a submit may carry, checked strictly ("!": no others). */
+static int check_request (json_t *j, aios_error_t *err)
+{
+    const char *name, *script, *workdir, *output = NULL, *error = NULL;
+    const char *partition = NULL;
+    json_t *env;
+    json_int_t nodes, ntasks, cpt, mem, tl = -1;
+    int hold = 0;
+
+    if (proto_unpack (j, err, "job",
+                      "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b !}",
+                      "name", &name, "script", &script, "workdir", &workdir,
+                      "env", &env, "output", &output, "error", &error,
+                      "partition", &partition, "nodes", &nodes,
+                      "ntasks", &ntasks, "cpus_per_task", &cpt,
+                      "mem_mb", &mem, "time_limit", &tl, "hold", &hold) < 0)
+        return -1;
+    errno = EINVAL;
+    if (strncmp (script, "#!", 2) != 0)
+        return errprintf (err, "the batch script does not start with \"#!\" "
+                          "(add e.g. #!/bin/sh as its first line)");
+    if (workdir[0] != '/')
+        return errprintf (err, "working directory \"%s\" is not an absolute path",
+                          workdir);
+    if (!json_is_object (env))
+        return errprintf (err, "job: \"env\" must be an object of strings");
+    if (ntasks < 1 || ntasks > 1000000)
+        return errprintf (err, "invalid number of tasks %lld", (long long)ntasks);
+    if (nodes < 0 || nodes > ntasks)
+        return errprintf (err, "invalid node count %lld for %lld task(s)",
+                          (long long)nodes, (long long)ntasks);
+    if (cpt < 1 || cpt > 100000)
+        return errprintf (err, "invalid CPUs per task %lld", (long long)cpt);
+    if (mem < 0)
+        return errprintf (err, "invalid memory %lld", (long long)mem);
+    if (tl == 0 || tl < -1)
+        return errprintf (err, "invalid time limit %lld", (long long)tl);
+    if (strlen (name) == 0 || strlen (name) > 200)
+        return errprintf (err, "invalid job name (1 to 200 characters)");
+    errno = 0;
+    return 0;
+}
+
+static void op_submit (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct ctld *ctld = c->ctld;
+    json_t *j = json_object_get (req, "job"), *rec = NULL;
+    const struct conf_partition *p;
+    struct job *job = NULL;
+    const char *part = NULL;
+    aios_error_t err;
+
+    if (!json_is_object (j)) {
+        conn_error (c, seq, EPROTO, "submit: missing object \"job\"");
+        return;
+    }
+    if (check_request (j, &err) < 0) {
+        conn_error (c, seq, errno ? errno : EINVAL, "%s", err.text);
+        return;
+    }
+    json_unpack (j, "{s?s}", "partition", &part);
+    if (!(p = conf_partition_lookup (ctld->conf, part))) {
+        conn_error (c, seq, ENOENT, "invalid partition \"%s\"", part);
+        return;
+    }
+    /* The identity comes from the connection, never from the request. */
+    if (!(rec = json_deep_copy (j))
+        || json_object_set_new (rec, "partition", json_string (p->name)) < 0
+        || json_object_set_new (rec, "uid", json_integer (c->uid)) < 0
+        || json_object_set_new (rec, "gid", json_integer (c->gid)) < 0
+        || json_object_set_new (rec, "user", json_string (c->user)) < 0
+        || json_object_set_new (rec, "submit_time", json_real (ctld_now ())) < 0)
+        goto nomem;
+    json_object_del (rec, "hold");
+    if (!json_object_get (rec, "time_limit")
+        && json_object_set_new (rec, "time_limit", json_integer (p->max_time)) < 0)
+        goto nomem;
+    if (!(job = job_create (ctld->next_job_id, rec, NULL, &err))) {
+        conn_error (c, seq, EPROTO, "%s", err.text);
+        goto done;
+    }
+    json_unpack (j, "{s?b}", "hold", &job->held);
+    if (sched_check_possible (ctld, job, &err) < 0) {
+        conn_error (c, seq, errno, "%s", err.text);
+        goto done;
+    }
+    if (store_set_meta (ctld->store, "next_job_id",
+                        (int64_t)ctld->next_job_id + 1, &err) < 0) {
+        ctld_fatal (ctld, err.text);
+        goto done;
+    }
+    if (jobtab_add (ctld->jobs, job) < 0)
+        goto nomem;
+    ctld->next_job_id++;
+    if (store_add_event (ctld->store, job->id, job->submit_time, "PENDING",
+                         job->held ? "JobHeldUser" : NULL, &err) < 0) {
+        ctld_fatal (ctld, err.text);
+        goto done_added;
+    }
+    ctld_job_save (ctld, job);
+    log_debug ("job %ju submitted by %s", (uintmax_t)job->id, c->user);
+    conn_send_committed (c, json_pack ("{s:I s:I}", "seq", seq, "id",
+                                       (json_int_t)job->id));
+    ctld_sched_request (ctld);
+done_added:
+    json_decref (rec);
+    return;
+nomem:
+    conn_error (c, seq, ENOMEM, "out of memory");
+done:
+    job_destroy (job);
+    json_decref (rec);
+}
+
+/* --- cancel --------------------------------------------------------------- */
+
+struct cancel_filter {
+    json_t *ids;        /* array of ints, or NULL */
+    const char *user;
+    const char *name;
+    int state;          /* -1 = any */
+};
+
+static bool cancel_match (const struct job *job, const struct cancel_filter *f)
+{
+    if (f->user && strcmp (job->user, f->user) != 0)
+        return false;
+    if (f->name && strcmp (job->name, f->name) != 0)
+        return false;
+    if (f->state >= 0 && (int)job->state != f->state)
+        return false;
+    return true;
+}
+
+/* Returns NULL when done, or the reason it could not be done. */
+static const char *cancel_one (struct conn *c, struct job *job, int sig,
+                               char *buf, size_t len)
+{
+    struct ctld *ctld = c->ctld;
+
+    if (job->uid != c->uid && !conn_is_privileged (c)) {
+        snprintf (buf, len, "job %ju: permission denied: it belongs to %s, "
+                  "and only its owner, an operator or root may cancel it",
+                  (uintmax_t)job->id, job->user);
+        return buf;
+    }
+    if (job_state_is_final (job->state)) {
+        snprintf (buf, len, "job %ju: already finished (%s)",
+                  (uintmax_t)job->id, job_state_name (job->state));
+        return buf;
+    }
+    if (sig > 0) {
+        if (job->state != JOB_RUNNING && job->state != JOB_COMPLETING) {
+            snprintf (buf, len, "job %ju: not running, cannot signal it",
+                      (uintmax_t)job->id);
+            return buf;
+        }
+        nodeops_signal (ctld, job, sig);
+        return NULL;
+    }
+    if (job->state == JOB_PENDING) {
+        char reason[96];
+        snprintf (reason, sizeof (reason), "cancelled by %s", c->user);
+        ctld_job_transition (ctld, job, JOB_CANCELLED, reason);
+        return NULL;
+    }
+    if (job->state == JOB_COMPLETING && job->cancel_requested)
+        return NULL;
+    job->cancel_requested = true;
+    ctld_job_transition (ctld, job, JOB_COMPLETING, NULL);
+    nodeops_terminate (ctld, job);
+    return NULL;
+}
+
+static void op_cancel (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct cancel_filter f = { .state = -1 };
+    const char *state = NULL;
+    json_int_t sig = 0;
+    json_t *done = json_array (), *errors = json_array ();
+    aios_error_t err;
+    char buf[256];
+    size_t i;
+
+    if (proto_unpack (req, &err, "cancel", "{s?o s?s s?s s?s s?I}", "ids",
+                      &f.ids, "user", &f.user, "name", &f.name, "state",
+                      &state, "signal", &sig) < 0
+        || (f.ids && !json_is_array (f.ids))) {
+        conn_error (c, seq, EPROTO, "%s", f.ids ? err.text : "cancel: bad ids");
+        goto out;
+    }
+    if (state && (f.state = job_state_parse (state)) < 0) {
+        conn_error (c, seq, EINVAL, "invalid job state \"%s\"", state);
+        goto out;
+    }
+    if (sig < 0 || sig > 64) {
+        conn_error (c, seq, EINVAL, "invalid signal %lld", (long long)sig);
+        goto out;
+    }
+    if (f.ids) {
+        json_t *v;
+        json_array_foreach (f.ids, i, v) {
+            json_int_t id = json_integer_value (v);
+            struct job *job = jobtab_lookup (c->ctld->jobs, (uint64_t)id);
+            const char *why;
+            if (!json_is_integer (v) || !job) {
+                snprintf (buf, sizeof (buf), "job %lld: no such job",
+                          (long long)id);
+                json_array_append_new (errors, json_string (buf));
+                continue;
+            }
+            if (!cancel_match (job, &f))
+                continue;
+            if ((why = cancel_one (c, job, (int)sig, buf, sizeof (buf))))
+                json_array_append_new (errors, json_string (why));
+            else
+                json_array_append_new (done, json_integer (id));
+        }
+    }
+    else {
+        if (!f.user && !f.name && f.state < 0) {
+            conn_error (c, seq, EINVAL, "cancel: give job ids or a filter");
+            goto out;
+        }
+        for (i = 0; i < jobtab_count (c->ctld->jobs); i++) {
+            struct job *job = jobtab_at (c->ctld->jobs, i);
+            const char *why;
+            if (job_state_is_final (job->state) || !cancel_match (job, &f))
+                continue;
+            if ((why = cancel_one (c, job, (int)sig, buf, sizeof (buf))))
+                json_array_append_new (errors, json_string (why));
+            else
+                json_array_append_new (done, json_integer ((json_int_t)job->id));
+        }
+    }
+    conn_send_committed (c, json_pack ("{s:I s:O s:O}", "seq", seq, "cancelled",
+                                       done, "errors", errors));
+out:
+    json_decref (done);
+    json_decref (errors);
+}
+
+/* --- queue, nodes, wait, ping --------------------------------------------- */
+
+static bool queue_match (const struct job *job, json_t *ids, json_t *users,
+                         json_t *states, const char *partition)
+{
+    size_t i;
+    json_t *v;
+    bool hit;
+
+    if (json_array_size (ids) > 0) {
+        hit = false;
+        json_array_foreach (ids, i, v)
+            hit |= (uint64_t)json_integer_value (v) == job->id;
+        if (!hit)
+            return false;
+    }
+    if (json_array_size (users) > 0) {
+        hit = false;
+        json_array_foreach (users, i, v)
+            hit |= json_is_string (v) && !strcmp (json_string_value (v), job->user);
+        if (!hit)
+            return false;
+    }
+    if (json_array_size (states) > 0) {
+        hit = false;
+        json_array_foreach (states, i, v)
+            hit |= json_is_string (v)
+                   && job_state_parse (json_string_value (v)) == (int)job->state;
+        if (!hit)
+            return false;
+    }
+    return !partition || !strcmp (partition, job->partition);
+}
+
+static void op_queue (struct conn *c, json_t *req, json_int_t seq)
+{
+    json_t *ids = NULL, *users = NULL, *states = NULL, *jobs;
+    const char *partition = NULL;
+    aios_error_t err;
+    size_t i;
+
+    if (proto_unpack (req, &err, "queue", "{s?o s?o s?o s?s}", "ids", &ids,
+                      "users", &users, "states", &states, "partition",
+                      &partition) < 0) {
+        conn_error (c, seq, EPROTO, "%s", err.text);
+        return;
+    }
+    if (!(jobs = json_array ())) {
+        conn_error (c, seq, ENOMEM, "out of memory");
+        return;
+    }
+    for (i = 0; i < jobtab_count (c->ctld->jobs); i++) {
+        struct job *job = jobtab_at (c->ctld->jobs, i);
+        if (queue_match (job, ids, users, states, partition))
+            json_array_append_new (jobs, job_to_json (job));
+    }
+    conn_send (c, json_pack ("{s:I s:o s:f}", "seq", seq, "jobs", jobs,
+                             "now", ctld_now ()));
+}
+
+static void op_nodes (struct conn *c, json_t *req, json_int_t seq)
+{
+    json_t *nodes = json_array ();
+    int i;
+
+    for (i = 0; nodes && i < nodetab_count (c->ctld->nodes); i++)
+        json_array_append_new (nodes, node_to_json (nodetab_at (c->ctld->nodes, i)));
+    conn_send (c, json_pack ("{s:I s:o}", "seq", seq, "nodes", nodes));
+}
+
+static json_t *wait_reply (json_int_t seq, const struct job *job)
+{
+    return json_pack ("{s:I s:I s:s s:i s:i s:s?}", "seq", seq, "id",
+                      (json_int_t)job->id, "state", job_state_name (job->state),
+                      "exit_code", job->exit_code, "signal", job->term_signal,
+                      "reason", job->reason);
+}
+
+static void op_wait (struct conn *c, json_t *req, json_int_t seq)
+{
+    json_int_t id;
+    struct job *job;
+    char key[32];
+
+    if (json_unpack (req, "{s:I}", "id", &id) < 0) {
+        conn_error (c, seq, EPROTO, "wait: expected integer \"id\"");
+        return;
+    }
+    if (!(job = jobtab_lookup (c->ctld->jobs, (uint64_t)id))) {
+        conn_error (c, seq, ENOENT, "job %lld: no such job", (long long)id);
+        return;
+    }
+    if (job_state_is_final (job->state)) {
+        conn_send_committed (c, wait_reply (seq, job));
+        return;
+    }
+    snprintf (key, sizeof (key), "%lld", (long long)id);
+    json_object_set_new (c->waits, key, json_integer (seq));
+}
+
+void ops_job_finished (struct ctld *ctld, struct job *job)
+{
+    struct conn *c;
+    char key[32];
+
+    snprintf (key, sizeof (key), "%ju", (uintmax_t)job->id);
+    for (c = ctld->conns; c; c = c->next) {
+        json_t *seq = json_object_get (c->waits, key);
+        if (!seq)
+            continue;
+        conn_send_committed (c, wait_reply (json_integer_value (seq), job));
+        json_object_del (c->waits, key);
+    }
+}
+
+static void op_ping (struct conn *c, json_t *req, json_int_t seq)
+{
+    conn_send (c, json_pack ("{s:I s:f s:I s:I s:I}", "seq", seq, "uptime",
+                             ctld_now () - c->ctld->start_time, "rpcs",
+                             (json_int_t)c->ctld->rpcs, "passes",
+                             (json_int_t)c->ctld->passes, "commits",
+                             (json_int_t)store_commits (c->ctld->store)));
+}
+
+static const struct {
+    const char *op;
+    op_f fn;
+} client_ops[] = {
+    { "submit", op_submit },
+    { "cancel", op_cancel },
+    { "queue", op_queue },
+    { "nodes", op_nodes },
+    { "wait", op_wait },
+    { "ping", op_ping },
+};
+
+op_f ops_client_lookup (const char *op)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof (client_ops) / sizeof (client_ops[0]); i++) {
+        if (!strcmp (client_ops[i].op, op))
+            return client_ops[i].fn;
+    }
+    return NULL;
+}

@@ -1,0 +1,44 @@
+/* store.h - the controller's durable state: one SQLite file in WAL mode
+ *
+ * Writes open a transaction lazily; store_commit() ends it.  The controller
+ * commits once per event-loop turn (group commit) and only then sends the
+ * replies that acknowledge those writes.
+ */
+#ifndef AIOS_CTLD_STORE_H
+#define AIOS_CTLD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "errprintf.h"
+
+struct store;
+
+struct store *store_open (const char *path, aios_error_t *err);
+void store_close (struct store *st);
+
+/* Called once per stored job by store_load_jobs(); job is borrowed for the
+ * call.  Return -1 to stop with err set. */
+typedef int (*store_job_f) (json_t *job, void *arg, aios_error_t *err);
+int store_load_jobs (struct store *st, store_job_f cb, void *arg,
+                     aios_error_t *err);
+
+/* Insert or replace a job's record (keyed by its "id"); written within the
+ * current transaction. */
+int store_put_job (struct store *st, uint64_t id, const char *state,
+                   const json_t *job, aios_error_t *err);
+/* Append a state-transition event. */
+int store_add_event (struct store *st, uint64_t id, double time,
+                     const char *state, const char *reason, aios_error_t *err);
+
+int store_get_meta (struct store *st, const char *key, int64_t *val,
+                    aios_error_t *err);
+int store_set_meta (struct store *st, const char *key, int64_t val,
+                    aios_error_t *err);
+
+bool store_dirty (const struct store *st);
+int store_commit (struct store *st, aios_error_t *err);
+/* Counters for diagnostics. */
+uint64_t store_commits (const struct store *st);
+
+#endif

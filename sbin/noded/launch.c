@@ -1,0 +1,496 @@
+/* launch.c - running batch scripts as their owner
+ *
+ * The script runs in its own session (process group = its pid), as the
+ * submitting user (initgroups/setgid/setuid: never root for a non-root
+ * owner), in the job's working directory, with stdout/stderr in files named
+ * from patterns.  The child reports any failure before exec through a
+ * close-on-exec pipe, so the job fails with the reason instead of vanishing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "launch.h"
+#include "log.h"
+#include "noded.h"
+#include "parse.h"
+#include "proto.h"
+#include "spool.h"
+
+struct task {
+    uint64_t id;
+    pid_t pid;                  /* also the process group */
+    double start;
+    int kill_wait;
+    bool timed_out;
+    bool terminating;
+    struct event *limit_ev;
+    struct event *kill_ev;
+    struct noded *nd;
+    struct task *next;
+};
+
+struct spec {
+    uint64_t id;
+    const char *name, *user, *script, *workdir, *output, *error;
+    const char *nodelist, *partition;
+    json_t *env;
+    json_int_t uid, gid, ntasks, nnodes, cpus_on_node, time_limit, kill_wait;
+};
+
+static double now_s (void)
+{
+    struct timespec ts;
+
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct task *task_find (struct noded *nd, uint64_t id)
+{
+    struct task *t;
+
+    for (t = nd->tasks; t; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+static void task_free (struct task *t)
+{
+    if (t) {
+        if (t->limit_ev)
+            event_free (t->limit_ev);
+        if (t->kill_ev)
+            event_free (t->kill_ev);
+        free (t);
+    }
+}
+
+static void task_unlink (struct noded *nd, struct task *t)
+{
+    struct task **pp;
+
+    for (pp = &nd->tasks; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+    }
+}
+
+/* --- completion ----------------------------------------------------------- */
+
+static void complete (struct noded *nd, uint64_t id, json_t *rec)
+{
+    aios_error_t err;
+
+    if (spool_write_completion (nd->spool_dir, id, rec, &err) < 0)
+        log_err ("job %ju: cannot record completion: %s", (uintmax_t)id, err.text);
+    ctlconn_send_completion (nd, rec);
+}
+
+static void fail_launch (struct noded *nd, uint64_t id, const char *reason)
+{
+    json_t *rec = json_pack ("{s:s s:I s:i s:i s:s}", "op", "complete", "id",
+                             (json_int_t)id, "exit_code", 1, "signal", 0,
+                             "reason", reason);
+
+    log_warn ("job %ju: launch failed: %s", (uintmax_t)id, reason);
+    if (rec)
+        complete (nd, id, rec);
+    json_decref (rec);
+}
+
+/* --- the child ------------------------------------------------------------ */
+
+/* Expand %j %x %u %N %% in pattern; relative results are under workdir. */
+static void expand_pattern (const struct spec *s, const char *node,
+                            const char *pattern, char *out, size_t len)
+{
+    size_t o = 0;
+    const char *p;
+
+    if (pattern[0] != '/') {
+        int n = snprintf (out, len, "%s/", s->workdir);
+        o = n > 0 && (size_t)n < len ? (size_t)n : 0;
+    }
+    for (p = pattern; *p && o + 1 < len; p++) {
+        char tmp[64];
+        const char *ins = NULL;
+        if (*p != '%' || !p[1]) {
+            out[o++] = *p;
+            continue;
+        }
+        switch (*++p) {
+        case 'j': snprintf (tmp, sizeof (tmp), "%ju", (uintmax_t)s->id); ins = tmp; break;
+        case 'x': ins = s->name; break;
+        case 'u': ins = s->user; break;
+        case 'N': ins = node; break;
+        case '%': ins = "%"; break;
+        default:
+            out[o++] = '%';
+            if (o + 1 < len)
+                out[o++] = *p;
+            continue;
+        }
+        o += (size_t)snprintf (out + o, len - o, "%s", ins);
+        if (o >= len)
+            o = len - 1;
+    }
+    out[o] = '\0';
+}
+
+static void child_fail (int fd, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3), noreturn));
+
+static void child_fail (int fd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+
+    va_start (ap, fmt);
+    n = vsnprintf (buf, sizeof (buf), fmt, ap);
+    va_end (ap);
+    if (write (fd, buf, n > 0 ? (size_t)n : 0) < 0) {
+        /* nothing more to do */
+    }
+    _exit (127);
+}
+
+static void set_env_num (const char *name, json_int_t v)
+{
+    char buf[32];
+
+    snprintf (buf, sizeof (buf), "%lld", (long long)v);
+    setenv (name, buf, 1);
+}
+
+static void child_env (const struct spec *s, const char *node, const char *home)
+{
+    const char *key;
+    json_t *v;
+    char buf[64];
+
+    clearenv ();
+    json_object_foreach (s->env, key, v) {
+        if (json_is_string (v))
+            setenv (key, json_string_value (v), 1);
+    }
+    snprintf (buf, sizeof (buf), "%ju", (uintmax_t)s->id);
+    setenv ("AIOS_JOB_ID", buf, 1);
+    setenv ("AIOS_JOB_NAME", s->name, 1);
+    setenv ("AIOS_JOB_NODELIST", s->nodelist, 1);
+    setenv ("AIOS_JOB_PARTITION", s->partition, 1);
+    set_env_num ("AIOS_NNODES", s->nnodes);
+    set_env_num ("AIOS_NTASKS", s->ntasks);
+    set_env_num ("AIOS_CPUS_ON_NODE", s->cpus_on_node);
+    setenv ("AIOS_SUBMIT_DIR", s->workdir, 1);
+    setenv ("AIOS_NODENAME", node, 1);
+    setenv ("AIOS_JOB_USER", s->user, 1);
+    if (!getenv ("HOME") && home)
+        setenv ("HOME", home, 1);
+    if (!getenv ("PATH"))
+        setenv ("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+}
+
+static void child_identity (int fd, const struct spec *s, struct passwd *pw)
+{
+    uid_t uid = (uid_t)s->uid;
+    gid_t gid = (gid_t)s->gid;
+
+    if (geteuid () != 0) {
+        if (uid != geteuid ())
+            child_fail (fd, "aiosd runs as uid %u and cannot run a job of "
+                        "user %s (uid %u)", (unsigned)geteuid (), s->user,
+                        (unsigned)uid);
+        return;
+    }
+    if (pw ? initgroups (pw->pw_name, gid) < 0 : setgroups (0, NULL) < 0)
+        child_fail (fd, "cannot set supplementary groups of %s: %s", s->user,
+                    strerror (errno));
+    if (setgid (gid) < 0)
+        child_fail (fd, "setgid %u: %s", (unsigned)gid, strerror (errno));
+    if (setuid (uid) < 0)
+        child_fail (fd, "setuid %u: %s", (unsigned)uid, strerror (errno));
+    if (uid != 0 && setuid (0) == 0)
+        child_fail (fd, "could regain root after setuid: refusing to run");
+}
+
+static void child_stdio (int fd, const struct spec *s, const char *node)
+{
+    char out[4096], errp[4096];
+    int o, e, nul;
+
+    expand_pattern (s, node, s->output ? s->output : "aios-%j.out", out,
+                    sizeof (out));
+    if ((o = open (out, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
+        child_fail (fd, "cannot open output file %s: %s", out, strerror (errno));
+    if (s->error) {
+        expand_pattern (s, node, s->error, errp, sizeof (errp));
+        if ((e = open (errp, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
+            child_fail (fd, "cannot open error file %s: %s", errp, strerror (errno));
+    }
+    else
+        e = o;
+    if ((nul = open ("/dev/null", O_RDONLY)) < 0)
+        child_fail (fd, "/dev/null: %s", strerror (errno));
+    dup2 (nul, STDIN_FILENO);
+    dup2 (o, STDOUT_FILENO);
+    dup2 (e, STDERR_FILENO);
+}
+
+static void child_run (int fd, const struct spec *s, const char *node,
+                       const char *script)
+{
+    struct passwd *pw = getpwuid ((uid_t)s->uid);
+    sigset_t all;
+    int sig;
+    char *argv[2] = { (char *)script, NULL };
+
+    setsid ();
+    for (sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+    sigemptyset (&all);
+    sigprocmask (SIG_SETMASK, &all, NULL);
+    child_identity (fd, s, pw);
+    if (chdir (s->workdir) < 0)
+        child_fail (fd, "cannot change to working directory %s: %s",
+                    s->workdir, strerror (errno));
+    child_stdio (fd, s, node);
+    child_env (s, node, pw ? pw->pw_dir : NULL);
+    umask (022);
+    execv (script, argv);
+    child_fail (fd, "cannot execute the batch script: %s", strerror (errno));
+}
+
+/* --- the parent ----------------------------------------------------------- */
+
+static void kill_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct task *t = arg;
+
+    log_info ("job %ju: kill_wait over, sending SIGKILL", (uintmax_t)t->id);
+    kill (-t->pid, SIGKILL);
+}
+
+static void begin_termination (struct task *t)
+{
+    struct timeval tv = { t->kill_wait, 0 };
+
+    if (t->terminating)
+        return;
+    t->terminating = true;
+    kill (-t->pid, SIGTERM);
+    kill (-t->pid, SIGCONT);
+    if (t->kill_wait == 0)
+        kill (-t->pid, SIGKILL);
+    else if ((t->kill_ev = evtimer_new (t->nd->base, kill_cb, t)))
+        evtimer_add (t->kill_ev, &tv);
+}
+
+static void limit_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct task *t = arg;
+
+    log_info ("job %ju: time limit reached", (uintmax_t)t->id);
+    t->timed_out = true;
+    begin_termination (t);
+}
+
+static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
+{
+    json_int_t id;
+
+    memset (s, 0, sizeof (*s));
+    if (proto_unpack (j, err, "launch",
+                      "{s:I s:s s:s s:s s:s s:o s?s s?s s:s s:s s:I s:I s:I s:I"
+                      " s:I s:I s:I}",
+                      "id", &id, "name", &s->name, "user", &s->user,
+                      "script", &s->script, "workdir", &s->workdir,
+                      "env", &s->env, "output", &s->output, "error", &s->error,
+                      "nodelist", &s->nodelist, "partition", &s->partition,
+                      "uid", &s->uid, "gid", &s->gid, "ntasks", &s->ntasks,
+                      "nnodes", &s->nnodes, "cpus_on_node", &s->cpus_on_node,
+                      "time_limit", &s->time_limit, "kill_wait",
+                      &s->kill_wait) < 0)
+        return -1;
+    s->id = (uint64_t)id;
+    return 0;
+}
+
+/* Wait for the child's word: "" = exec'd; else the reason it failed. */
+static int read_child_report (int fd, char *buf, size_t len)
+{
+    ssize_t n;
+
+    do
+        n = read (fd, buf, len - 1);
+    while (n < 0 && errno == EINTR);
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0 ? -1 : 0;
+}
+
+int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
+{
+    struct spec s;
+    struct task *t;
+    char script[4096], report[512];
+    int pfd[2];
+    pid_t pid;
+
+    if (parse_spec (j, &s, err) < 0)
+        return -1;
+    if (task_find (nd, s.id))
+        return 0; /* duplicate launch after a reconnect */
+    if (spool_job_create (nd->spool_dir, s.id, s.script, (uid_t)s.uid,
+                          (gid_t)s.gid, script, sizeof (script), err) < 0) {
+        fail_launch (nd, s.id, err->text);
+        return 0;
+    }
+    if (pipe2 (pfd, O_CLOEXEC) < 0 || (pid = fork ()) < 0) {
+        snprintf (report, sizeof (report), "fork: %s", strerror (errno));
+        fail_launch (nd, s.id, report);
+        return 0;
+    }
+    if (pid == 0) {
+        close (pfd[0]);
+        child_run (pfd[1], &s, nd->name, script);
+    }
+    close (pfd[1]);
+    setpgid (pid, pid); /* also done by setsid in the child: no race */
+    if (read_child_report (pfd[0], report, sizeof (report)) < 0) {
+        close (pfd[0]);
+        /* the child exits 127; reap it here so no completion is sent twice */
+        waitpid (pid, NULL, 0);
+        fail_launch (nd, s.id, report);
+        return 0;
+    }
+    close (pfd[0]);
+    if (!(t = calloc (1, sizeof (*t)))) {
+        kill (-pid, SIGKILL);
+        return errprintf (err, "out of memory");
+    }
+    t->id = s.id;
+    t->pid = pid;
+    t->nd = nd;
+    t->start = now_s ();
+    t->kill_wait = (int)s.kill_wait;
+    if (s.time_limit > 0) {
+        struct timeval tv = { (time_t)s.time_limit, 0 };
+        if ((t->limit_ev = evtimer_new (nd->base, limit_cb, t)))
+            evtimer_add (t->limit_ev, &tv);
+    }
+    t->next = nd->tasks;
+    nd->tasks = t;
+    if (spool_write_pid (nd->spool_dir, s.id, pid, err) < 0)
+        log_warn ("job %ju: %s", (uintmax_t)s.id, err->text);
+    log_debug ("job %ju: started pid %d as uid %lld", (uintmax_t)s.id,
+               (int)pid, (long long)s.uid);
+    return 0;
+}
+
+int launch_terminate (struct noded *nd, uint64_t id)
+{
+    struct task *t = task_find (nd, id);
+
+    if (!t) {
+        errno = ENOENT;
+        return -1;
+    }
+    begin_termination (t);
+    return 0;
+}
+
+int launch_signal (struct noded *nd, uint64_t id, int sig)
+{
+    struct task *t = task_find (nd, id);
+
+    if (!t) {
+        errno = ENOENT;
+        return -1;
+    }
+    return kill (-t->pid, sig);
+}
+
+static void task_done (struct noded *nd, struct task *t, int status,
+                       const struct rusage *ru)
+{
+    json_t *rec;
+    double cpu = ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6
+                 + ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+    int code = WIFEXITED (status) ? WEXITSTATUS (status) : 0;
+    int sig = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
+
+    /* Whatever the script left behind in its process group goes with it. */
+    kill (-t->pid, SIGKILL);
+    rec = json_pack ("{s:s s:I s:i s:i s:b s:f s:I s:f}", "op", "complete",
+                     "id", (json_int_t)t->id, "exit_code", code, "signal", sig,
+                     "timed_out", t->timed_out, "cpu_time", cpu, "max_rss_kb",
+                     (json_int_t)ru->ru_maxrss, "elapsed", now_s () - t->start);
+    log_debug ("job %ju: exited (code %d, signal %d)", (uintmax_t)t->id, code, sig);
+    if (rec)
+        complete (nd, t->id, rec);
+    json_decref (rec);
+}
+
+void launch_reap (struct noded *nd)
+{
+    struct rusage ru;
+    int status;
+    pid_t pid;
+
+    while ((pid = wait4 (-1, &status, WNOHANG, &ru)) > 0) {
+        struct task *t;
+        for (t = nd->tasks; t && t->pid != pid; t = t->next)
+            ;
+        if (!t)
+            continue;
+        task_unlink (nd, t);
+        task_done (nd, t, status, &ru);
+        task_free (t);
+    }
+}
+
+bool launch_running (struct noded *nd, uint64_t id)
+{
+    return task_find (nd, id) != NULL;
+}
+
+json_t *launch_running_ids (struct noded *nd)
+{
+    json_t *a = json_array ();
+    struct task *t;
+
+    for (t = nd->tasks; a && t; t = t->next)
+        json_array_append_new (a, json_integer ((json_int_t)t->id));
+    return a;
+}
+
+void launch_kill_all (struct noded *nd)
+{
+    struct task *t;
+
+    for (t = nd->tasks; t; t = t->next)
+        kill (-t->pid, SIGKILL);
+}
+
+void launch_free_all (struct noded *nd)
+{
+    while (nd->tasks) {
+        struct task *t = nd->tasks;
+        nd->tasks = t->next;
+        task_free (t);
+    }
+}

@@ -1,0 +1,31 @@
+/* launch.h - running batch scripts as their owner */
+#ifndef AIOS_NODED_LAUNCH_H
+#define AIOS_NODED_LAUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "errprintf.h"
+
+struct noded;
+
+/* Start the batch script of spec (the controller's launch message "job").
+ * Any failure before the script runs becomes a failed completion naming
+ * the reason; the call itself only fails on a malformed spec. */
+int launch_job (struct noded *nd, json_t *spec, aios_error_t *err);
+
+/* SIGTERM to the job's processes, SIGKILL after kill_wait. */
+int launch_terminate (struct noded *nd, uint64_t id);
+/* Deliver sig to the job's processes. */
+int launch_signal (struct noded *nd, uint64_t id, int sig);
+/* Reap exited scripts (on SIGCHLD): record and send completions. */
+void launch_reap (struct noded *nd);
+/* Is job id running here? */
+bool launch_running (struct noded *nd, uint64_t id);
+/* Ids of running jobs, as a JSON array. */
+json_t *launch_running_ids (struct noded *nd);
+/* Kill everything (shutdown): SIGKILL to every job's process group. */
+void launch_kill_all (struct noded *nd);
+void launch_free_all (struct noded *nd);
+
+#endif

@@ -1,0 +1,31 @@
+/* spool.h - the node daemon's on-disk records
+ *
+ *   SPOOL/job.ID/script         the batch script (owned by the job's user)
+ *   SPOOL/job.ID/pid            pid (= process group) of the running script
+ *   SPOOL/job.ID/complete.json  the completion, kept until acknowledged
+ */
+#ifndef AIOS_NODED_SPOOL_H
+#define AIOS_NODED_SPOOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "errprintf.h"
+
+/* Create SPOOL/job.ID owned by uid/gid (mode 0700) and write the script. */
+int spool_job_create (const char *spool, uint64_t id, const char *script,
+                      uid_t uid, gid_t gid, char *script_path, size_t len,
+                      aios_error_t *err);
+int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *err);
+/* Write the completion durably (write, fdatasync, rename). */
+int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
+                            aios_error_t *err);
+/* Remove SPOOL/job.ID and everything in it (after the ack). */
+void spool_job_remove (const char *spool, uint64_t id);
+
+/* Call cb for every job directory: rec is its completion (NULL if none), pid
+ * its recorded pid (0 if none). */
+typedef void (*spool_job_f) (uint64_t id, json_t *rec, pid_t pid, void *arg);
+int spool_scan (const char *spool, spool_job_f cb, void *arg, aios_error_t *err);
+
+#endif

@@ -1,0 +1,71 @@
+# aios.sh - sharness helpers for AIOS integration tests (sourced by sharness)
+#
+# Each test runs inside its own trash directory and starts its own cluster
+# there with aios-local (private munged, controller, node daemons on
+# 127.0.1.x and free ports), stopped by pid at the end.
+
+: "${AIOS_BUILDDIR:=$SHARNESS_BUILD_DIRECTORY}"
+PATH="$AIOS_BUILDDIR/bin:$AIOS_BUILDDIR/sbin:$PATH"
+export PATH
+unset AIOS_SOCKET
+AIOS_TEST_TIMEOUT=${AIOS_TEST_TIMEOUT:-60}
+
+# aios_start [aios-local start options]: start ./cluster, export AIOS_CONF
+aios_start() {
+    out=$(aios-local start --dir "$SHARNESS_TRASH_DIRECTORY/cluster" "$@") || return 1
+    eval "$out"
+    export AIOS_CONF
+}
+
+aios_stop() {
+    aios-local stop --dir "$SHARNESS_TRASH_DIRECTORY/cluster"
+}
+
+# aios_wait_for SECONDS COMMAND...: run COMMAND until it succeeds or time
+# runs out (a bounded wait on a condition, never a bare sleep).
+aios_wait_for() {
+    _limit=$1; shift
+    _deadline=$(( $(date +%s) + _limit ))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s)" -ge "$_deadline" ]; then
+            echo "timed out after ${_limit}s waiting for: $*" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+job_state() {
+    aios-queue --noheader -j "$1" -o '%T'
+}
+
+_job_state_is() {
+    test "$(job_state "$1")" = "$2"
+}
+
+# aios_wait_state ID STATE [SECONDS]
+aios_wait_state() {
+    aios_wait_for "${3:-$AIOS_TEST_TIMEOUT}" _job_state_is "$1" "$2" || {
+        echo "job $1 is $(job_state "$1"), expected $2" >&2
+        return 1
+    }
+}
+
+_node_state_is() {
+    test "$(aios-nodes --noheader "$1" | awk '{print $2}')" = "$2"
+}
+
+# aios_wait_node NODE STATE [SECONDS]
+aios_wait_node() {
+    aios_wait_for "${3:-$AIOS_TEST_TIMEOUT}" _node_state_is "$1" "$2"
+}
+
+# job_field ID FORMAT: one field of a job via aios-queue --format
+job_field() {
+    aios-queue --noheader -j "$1" -o "$2"
+}
+
+# The pid in a pid file, for killing daemons by pid.
+pid_of() {
+    cat "$SHARNESS_TRASH_DIRECTORY/cluster/$1"
+}
