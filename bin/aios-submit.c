@@ -347,6 +347,7 @@ static int wait_job (struct aios_client *c, json_int_t id)
     json_t *rep;
     const char *state;
     int code = 0, sig = 0;
+    bool ok;
 
     for (;;) {
         json_t *req = proto_request ("wait", 0);
@@ -367,14 +368,15 @@ static int wait_job (struct aios_client *c, json_int_t id)
     aios_client_close (c);
     json_unpack (rep, "{s:s s?i s?i}", "state", &state, "exit_code", &code,
                  "signal", &sig);
-    if (strcmp (state, "COMPLETED") != 0)
+    ok = strcmp (state, "COMPLETED") == 0;
+    if (!ok)
         cli_warn ("job %lld ended %s", (long long)id, state);
-    json_decref (rep);
+    json_decref (rep); /* state is gone from here on */
     if (code != 0)
         return code;
     if (sig != 0)
         return 128 + sig;
-    return strcmp (state, "COMPLETED") == 0 ? 0 : 1;
+    return ok ? 0 : 1;
 }
 
 int main (int argc, char **argv)

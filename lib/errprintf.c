@@ -25,15 +25,19 @@ int errprefix (aios_error_t *err, const char *fmt, ...)
     int saved = errno;
 
     if (err) {
-        char prefix[sizeof (err->text)];
-        char old[sizeof (err->text)];
+        char buf[2 * sizeof (err->text) + 4];
+        size_t n;
         va_list ap;
 
         va_start (ap, fmt);
-        vsnprintf (prefix, sizeof (prefix), fmt, ap);
+        vsnprintf (buf, sizeof (err->text), fmt, ap);
         va_end (ap);
-        memcpy (old, err->text, sizeof (old));
-        snprintf (err->text, sizeof (err->text), "%s: %s", prefix, old);
+        n = strlen (buf);
+        memcpy (buf + n, ": ", 3);
+        memcpy (buf + n + 2, err->text, sizeof (err->text));
+        buf[n + 2 + sizeof (err->text) - 1] = '\0';
+        memcpy (err->text, buf, sizeof (err->text) - 1);
+        err->text[sizeof (err->text) - 1] = '\0';
     }
     errno = saved;
     return -1;

@@ -69,3 +69,31 @@ job_field() {
 pid_of() {
     cat "$SHARNESS_TRASH_DIRECTORY/cluster/$1"
 }
+
+# raw_frame JSON: print a wire frame (4-byte big-endian length + JSON)
+raw_frame() {
+    _n=$(printf %s "$1" | wc -c)
+    printf "\\$(printf %03o $((_n >> 24 & 255)))\\$(printf %03o $((_n >> 16 & 255)))\\$(printf %03o $((_n >> 8 & 255)))\\$(printf %03o $((_n & 255)))"
+    printf %s "$1"
+}
+
+# ctl_port: the controller's TCP port from the test cluster's config
+ctl_port() {
+    sed -n "/^controller:/,/^[a-z]/s/^  port: //p" "$SHARNESS_TRASH_DIRECTORY/cluster/aios.yaml"
+}
+
+# tcp_exchange PORT < BYTES: send bytes to 127.0.0.1:PORT, print what comes
+# back until the peer closes (bounded by timeout)
+tcp_exchange() {
+    timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"' && cat >&3 && cat <&3' | tr -d "\000-\010"
+}
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+    test_set_prereq ROOT
+fi
+
+# as_nobody COMMAND...: run COMMAND as the unprivileged user nobody
+as_nobody() {
+    setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+        env PATH="$PATH" AIOS_CONF="$AIOS_CONF" "$@"
+}

@@ -1,0 +1,613 @@
+/* aios-queue - list the jobs the controller knows (like squeue) */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "job.h"
+#include "parse.h"
+#include "proto.h"
+
+static const char *usage_text =
+    "Usage: aios-queue [OPTIONS]\n"
+    "List jobs: pending, running, and those that ended recently.\n"
+    "\n"
+    "  -j, --jobs=ID[,ID...]         only these jobs\n"
+    "  -u, --user=USER[,USER...]     only jobs of these users\n"
+    "  -t, --states=STATE[,STATE...] only jobs in these states (names such as\n"
+    "                                RUNNING or codes such as R; \"all\" for\n"
+    "                                every state)\n"
+    "  -p, --partition=NAME          only jobs of this partition\n"
+    "  -o, --format=FORMAT           columns as %[.|-][WIDTH]SPEC, '.' right-\n"
+    "                                justifies; SPEC is one of:\n"
+    "        %i id         %P partition   %j name        %u user\n"
+    "        %T state      %t state code  %M time used   %l time limit\n"
+    "        %D nodes      %C CPUs        %R nodelist or (reason)\n"
+    "        %N nodelist   %r reason      %V submit time %S start time\n"
+    "        %e end time   %m memory      %Z work dir    %o exit code\n"
+    "        %% a '%'; other text is copied\n"
+    "  -h, --noheader                print no header line\n"
+    "      --json                    print the jobs as JSON\n"
+    "      --help                    show this help\n"
+    "  -V, --version                 show the version\n";
+
+enum { OPT_JSON = 256, OPT_HELP };
+
+static const struct option opts[] = {
+    { "jobs", required_argument, NULL, 'j' },
+    { "user", required_argument, NULL, 'u' },
+    { "states", required_argument, NULL, 't' },
+    { "partition", required_argument, NULL, 'p' },
+    { "format", required_argument, NULL, 'o' },
+    { "noheader", no_argument, NULL, 'h' },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+static const char *shortopts = "j:u:t:p:o:hV";
+
+static const char *default_format = "%i %P %j %u %T %M %D %R";
+enum { DEFAULT_NAME_MAX = 24 };
+
+struct query {
+    json_t *ids;    /* filters sent to the controller; NULL: any */
+    json_t *users;
+    json_t *states;
+    const char *partition;
+    const char *format;
+    bool noheader;
+    bool json;
+};
+
+/* --- reading a job object ------------------------------------------------ */
+
+static const char *jstr (json_t *job, const char *key, const char *dflt)
+{
+    const char *s = json_string_value (json_object_get (job, key));
+
+    return s && *s ? s : dflt;
+}
+
+static long long jint (json_t *job, const char *key)
+{
+    return (long long)json_integer_value (json_object_get (job, key));
+}
+
+static double jreal (json_t *job, const char *key)
+{
+    return json_number_value (json_object_get (job, key));
+}
+
+static bool job_pending (json_t *job)
+{
+    return job_state_parse (jstr (job, "state", "")) == JOB_PENDING;
+}
+
+static long job_elapsed (json_t *job, double now)
+{
+    double start = jreal (job, "start_time");
+    double end = jreal (job, "end_time");
+
+    if (job_pending (job) || start <= 0)
+        return 0;
+    if (end <= 0)
+        end = now;
+    return end > start ? (long)(end - start) : 0;
+}
+
+static long long job_nodes (json_t *job)
+{
+    size_t n = json_array_size (json_object_get (job, "alloc"));
+
+    if (n > 0)
+        return (long long)n;
+    return jint (job, "nodes") > 0 ? jint (job, "nodes") : 1;
+}
+
+static long long job_cpus (json_t *job)
+{
+    json_t *alloc = json_object_get (job, "alloc"), *a;
+    long long sum = 0;
+    size_t i;
+
+    json_array_foreach (alloc, i, a)
+        sum += (long long)json_integer_value (json_object_get (a, "cpus"));
+    if (sum > 0)
+        return sum;
+    return jint (job, "ntasks") * jint (job, "cpus_per_task");
+}
+
+/* --- the format specifiers ----------------------------------------------- */
+
+/* Returns the text of one cell: buf, or a string borrowed from job. */
+typedef const char *(*field_f) (json_t *job, double now, char *buf, size_t len);
+
+static const char *f_id (json_t *job, double now, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld", jint (job, "id"));
+    return buf;
+}
+
+static const char *f_partition (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "partition", "");
+}
+
+static const char *f_name (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "name", "");
+}
+
+static const char *f_user (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "user", "");
+}
+
+static const char *f_state (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "state", "UNKNOWN");
+}
+
+static const char *f_code (json_t *job, double now, char *buf, size_t len)
+{
+    const char *code = job_state_code (job_state_parse (jstr (job, "state", "")));
+
+    return code ? code : "?";
+}
+
+static const char *f_used (json_t *job, double now, char *buf, size_t len)
+{
+    return format_time (job_elapsed (job, now), buf, len);
+}
+
+static const char *f_limit (json_t *job, double now, char *buf, size_t len)
+{
+    return format_time ((long)jint (job, "time_limit"), buf, len);
+}
+
+static const char *f_nodes (json_t *job, double now, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld", job_nodes (job));
+    return buf;
+}
+
+static const char *f_cpus (json_t *job, double now, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld", job_cpus (job));
+    return buf;
+}
+
+static const char *f_nodelist (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "nodelist", "");
+}
+
+static const char *f_reason (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "reason", "None");
+}
+
+static const char *f_where (json_t *job, double now, char *buf, size_t len)
+{
+    const char *nodelist = jstr (job, "nodelist", NULL);
+
+    if (nodelist)
+        return nodelist;
+    snprintf (buf, len, "(%s)", jstr (job, "reason", "None"));
+    return buf;
+}
+
+static const char *format_stamp (double t, char *buf, size_t len)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+
+    if (t <= 0 || !localtime_r (&secs, &tm)
+        || strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        return "N/A";
+    return buf;
+}
+
+static const char *f_submit (json_t *job, double now, char *buf, size_t len)
+{
+    return format_stamp (jreal (job, "submit_time"), buf, len);
+}
+
+static const char *f_start (json_t *job, double now, char *buf, size_t len)
+{
+    return format_stamp (jreal (job, "start_time"), buf, len);
+}
+
+static const char *f_end (json_t *job, double now, char *buf, size_t len)
+{
+    return format_stamp (jreal (job, "end_time"), buf, len);
+}
+
+static const char *f_memory (json_t *job, double now, char *buf, size_t len)
+{
+    long long mb = jint (job, "mem_mb");
+
+    return format_size_mb (mb > 0 ? (uint64_t)mb : 0, buf, len);
+}
+
+static const char *f_workdir (json_t *job, double now, char *buf, size_t len)
+{
+    return jstr (job, "workdir", "");
+}
+
+static const char *f_exit (json_t *job, double now, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld:%lld", jint (job, "exit_code"),
+              jint (job, "signal"));
+    return buf;
+}
+
+static const struct field {
+    char spec;
+    const char *header;
+    field_f get;
+} fields[] = {
+    { 'i', "JOBID", f_id },
+    { 'P', "PARTITION", f_partition },
+    { 'j', "NAME", f_name },
+    { 'u', "USER", f_user },
+    { 'T', "STATE", f_state },
+    { 't', "ST", f_code },
+    { 'M', "TIME", f_used },
+    { 'l', "TIME_LIMIT", f_limit },
+    { 'D', "NODES", f_nodes },
+    { 'C', "CPUS", f_cpus },
+    { 'R', "NODELIST(REASON)", f_where },
+    { 'N', "NODELIST", f_nodelist },
+    { 'r', "REASON", f_reason },
+    { 'V', "SUBMIT_TIME", f_submit },
+    { 'S', "START_TIME", f_start },
+    { 'e', "END_TIME", f_end },
+    { 'm', "MIN_MEMORY", f_memory },
+    { 'Z', "WORK_DIR", f_workdir },
+    { 'o', "EXIT_CODE", f_exit },
+};
+
+static const struct field *field_lookup (char spec)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof (fields) / sizeof (fields[0]); i++) {
+        if (fields[i].spec == spec)
+            return &fields[i];
+    }
+    return NULL;
+}
+
+/* --- compiled formats ---------------------------------------------------- */
+
+/* A literal run of text, or a field.  A field with width > 0 is padded to
+ * the widest of width, its header and its cells. */
+struct item {
+    const struct field *field;
+    char *text;
+    int width;
+    bool right;
+    size_t max; /* show at most this many characters; 0: all */
+};
+
+struct layout {
+    struct item *v;
+    size_t n;
+};
+
+static void layout_destroy (struct layout *l)
+{
+    size_t i;
+
+    for (i = 0; l && i < l->n; i++)
+        free (l->v[i].text);
+    if (l)
+        free (l->v);
+    free (l);
+}
+
+static void add_literal (struct layout *l, const char *s, size_t len)
+{
+    struct item *it = &l->v[l->n++];
+
+    it->text = cli_xmalloc (len + 1);
+    memcpy (it->text, s, len);
+}
+
+/* Parse the specifier that starts at s ('%'); returns the characters used. */
+static size_t add_field (struct layout *l, const char *s)
+{
+    struct item *it = &l->v[l->n];
+    const char *p = s + 1;
+
+    if (*p == '.' || *p == '-')
+        it->right = *p++ == '.';
+    while (isdigit ((unsigned char)*p)) {
+        if (it->width < 10000)
+            it->width = it->width * 10 + (*p - '0');
+        p++;
+    }
+    if (*p == '\0')
+        cli_usage_error ("--format: \"%s\" ends inside a specifier", s);
+    if (!(it->field = field_lookup (*p)))
+        cli_usage_error ("--format: unknown specifier \"%.*s\"",
+                         (int)(p - s + 1), s);
+    l->n++;
+    return (size_t)(p - s + 1);
+}
+
+static struct layout *layout_compile (const char *fmt)
+{
+    struct layout *l = cli_xmalloc (sizeof (*l));
+    const char *p = fmt;
+
+    l->v = cli_xmalloc ((strlen (fmt) + 1) * sizeof (*l->v));
+    while (*p) {
+        if (p[0] == '%' && p[1] == '%') {
+            add_literal (l, "%", 1);
+            p += 2;
+        }
+        else if (p[0] == '%')
+            p += add_field (l, p);
+        else {
+            size_t len = strcspn (p, "%");
+            add_literal (l, p, len);
+            p += len;
+        }
+    }
+    return l;
+}
+
+/* The default table: every column as wide as its widest cell or header. */
+static struct layout *layout_default (void)
+{
+    struct layout *l = layout_compile (default_format);
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (!l->v[i].field)
+            continue;
+        l->v[i].width = 1;
+        if (l->v[i].field->spec == 'j')
+            l->v[i].max = DEFAULT_NAME_MAX;
+    }
+    return l;
+}
+
+/* --- printing ------------------------------------------------------------ */
+
+/* The text of item it for job (the header when job is NULL); *len is set
+ * to how many of its characters are shown. */
+static const char *cell_text (const struct item *it, json_t *job, double now,
+                              char *buf, size_t buflen, size_t *len)
+{
+    const char *s = job ? it->field->get (job, now, buf, buflen)
+                        : it->field->header;
+
+    *len = strlen (s);
+    if (it->max > 0 && *len > it->max)
+        *len = it->max;
+    return s;
+}
+
+static void layout_fit (struct layout *l, json_t *jobs, double now, bool header)
+{
+    char buf[256];
+    size_t i, j, len;
+    json_t *job;
+
+    for (i = 0; i < l->n; i++) {
+        struct item *it = &l->v[i];
+        if (!it->field || it->width <= 0)
+            continue;
+        if (header) {
+            cell_text (it, NULL, now, buf, sizeof (buf), &len);
+            it->width = len > (size_t)it->width ? (int)len : it->width;
+        }
+        json_array_foreach (jobs, j, job) {
+            cell_text (it, job, now, buf, sizeof (buf), &len);
+            it->width = len > (size_t)it->width ? (int)len : it->width;
+        }
+    }
+}
+
+/* One line: a job's, or the header when job is NULL.  A left-justified
+ * last column is not padded. */
+static void layout_print (const struct layout *l, json_t *job, double now)
+{
+    char buf[256];
+    size_t i, len;
+
+    for (i = 0; i < l->n; i++) {
+        const struct item *it = &l->v[i];
+        const char *s;
+        int pad;
+        if (!it->field) {
+            fputs (it->text, stdout);
+            continue;
+        }
+        s = cell_text (it, job, now, buf, sizeof (buf), &len);
+        pad = it->width > (int)len ? it->width - (int)len : 0;
+        if (!it->right && i == l->n - 1)
+            pad = 0;
+        printf ("%*s%.*s%*s", it->right ? pad : 0, "", (int)len, s,
+                it->right ? 0 : pad, "");
+    }
+    putchar ('\n');
+}
+
+static void print_table (const struct query *q, json_t *jobs, double now)
+{
+    struct layout *l = q->format ? layout_compile (q->format) : layout_default ();
+    json_t *job;
+    size_t i;
+
+    /* The default columns stay as wide as their headers even without them,
+     * so that they line up the same way with and without --noheader. */
+    layout_fit (l, jobs, now, !q->noheader || !q->format);
+    if (!q->noheader)
+        layout_print (l, NULL, now);
+    json_array_foreach (jobs, i, job)
+        layout_print (l, job, now);
+    layout_destroy (l);
+}
+
+static void print_json (json_t *jobs)
+{
+    json_t *out = json_pack ("{s:i s:O}", "version", 1, "jobs", jobs);
+
+    if (!out || json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
+        cli_die ("cannot print the jobs as JSON");
+    putchar ('\n');
+    json_decref (out);
+}
+
+/* --- options ------------------------------------------------------------- */
+
+typedef json_t *(*item_f) (const char *item);
+
+static json_t *item_id (const char *s)
+{
+    aios_error_t err;
+    long id;
+
+    if (parse_long (s, 1, LONG_MAX, &id, &err) < 0)
+        cli_usage_error ("invalid job id \"%s\"", s);
+    return json_integer ((json_int_t)id);
+}
+
+static json_t *item_user (const char *s)
+{
+    return json_string (s);
+}
+
+static json_t *item_state (const char *s)
+{
+    int st;
+
+    if (!strcasecmp (s, "all"))
+        return json_string ("all");
+    if ((st = job_state_parse (s)) < 0)
+        cli_usage_error ("invalid job state \"%s\"", s);
+    return json_string (job_state_name ((enum job_state)st));
+}
+
+/* Append the comma-separated items of list to *arr. */
+static void add_items (json_t **arr, const char *opt, const char *list,
+                       item_f conv)
+{
+    char *copy = cli_xstrdup (list), *save = NULL, *tok;
+
+    if (!*arr && !(*arr = json_array ()))
+        cli_die ("out of memory");
+    for (tok = strtok_r (copy, ",", &save); tok;
+         tok = strtok_r (NULL, ",", &save)) {
+        if (json_array_append_new (*arr, conv (tok)) < 0)
+            cli_die ("out of memory");
+    }
+    free (copy);
+    if (json_array_size (*arr) == 0)
+        cli_usage_error ("%s: empty list \"%s\"", opt, list);
+}
+
+/* "all" among the states means no state filter. */
+static void states_all (json_t **states)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach (*states, i, v) {
+        if (!strcmp (json_string_value (v), "all")) {
+            json_decref (*states);
+            *states = NULL;
+            return;
+        }
+    }
+}
+
+static void apply_option (struct query *q, int c, const char *arg)
+{
+    switch (c) {
+    case 'j': add_items (&q->ids, "--jobs", arg, item_id); break;
+    case 'u': add_items (&q->users, "--user", arg, item_user); break;
+    case 't': add_items (&q->states, "--states", arg, item_state); break;
+    case 'p': q->partition = arg; break;
+    case 'o': q->format = arg; break;
+    case 'h': q->noheader = true; break;
+    case OPT_JSON: q->json = true; break;
+    case OPT_HELP: fputs (usage_text, stdout); exit (CLI_OK);
+    case 'V': cli_version ();
+    }
+}
+
+static void parse_args (struct query *q, int argc, char **argv)
+{
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long (argc, argv, shortopts, opts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            cli_usage_error ("unknown or incomplete option \"%s\"",
+                             argv[optind - 1]);
+        apply_option (q, c, optarg);
+    }
+    if (optind < argc)
+        cli_usage_error ("unexpected argument \"%s\"", argv[optind]);
+    if (q->states)
+        states_all (&q->states);
+    if (q->format && !q->json)
+        layout_destroy (layout_compile (q->format)); /* usage errors first */
+}
+
+static json_t *queue_request (const struct query *q)
+{
+    json_t *req = proto_request ("queue", 0);
+
+    if (!req || (q->ids && json_object_set (req, "ids", q->ids) < 0)
+        || (q->users && json_object_set (req, "users", q->users) < 0)
+        || (q->states && json_object_set (req, "states", q->states) < 0)
+        || (q->partition
+            && json_object_set_new (req, "partition",
+                                    json_string (q->partition)) < 0))
+        cli_die ("out of memory");
+    return req;
+}
+
+int main (int argc, char **argv)
+{
+    struct query q = { 0 };
+    struct aios_client *c;
+    json_t *rep, *jobs;
+    double now = 0;
+
+    cli_init (argv[0]);
+    parse_args (&q, argc, argv);
+    c = cli_connect ();
+    rep = cli_rpc (c, queue_request (&q));
+    if (json_unpack (rep, "{s:o s?F}", "jobs", &jobs, "now", &now) < 0
+        || !json_is_array (jobs))
+        cli_die ("malformed reply to \"queue\" from the controller");
+    if (now <= 0)
+        now = (double)time (NULL);
+    if (q.json)
+        print_json (jobs);
+    else
+        print_table (&q, jobs, now);
+    json_decref (rep);
+    aios_client_close (c);
+    json_decref (q.ids);
+    json_decref (q.users);
+    json_decref (q.states);
+    if (fflush (stdout) != 0 || ferror (stdout))
+        cli_die ("standard output: %s", strerror (errno));
+    return CLI_OK;
+}
