@@ -43,7 +43,7 @@
  *     - name: HOSTLIST                    required, e.g. node[1-4]
  *       address: HOSTLIST                 default = the names; must expand
  *                                         to as many entries as name
- *       cpus: 1..100000                   default 0 = detect
+ *       cpus: 0..100000                   default 0 = detect
  *       memory: SIZE                      default 0 = detect ("4G", "512M")
  *   partitions:                           default: one "batch" partition
  *     - name: NAME                        required, with every node, default
@@ -52,7 +52,13 @@
  *       max_time: TIME                    default UNLIMITED (sbatch formats)
  *
  * Cross-checks: duplicate node or partition names, partition nodes that are
- * not declared, two defaults, node_timeout <= heartbeat_interval.
+ * not declared (or listed twice in one partition), two defaults,
+ * node_timeout <= heartbeat_interval.
+ *
+ * Positions: a bad value points at the value, a value of the wrong kind and
+ * an unknown or duplicate key at the key, a missing key at its mapping.  An
+ * empty value ("key:", "~") is an error for a scalar key and an empty
+ * mapping or sequence otherwise ("auth:" with every line commented out).
  */
 #ifndef AIOS_CONF_H
 #define AIOS_CONF_H

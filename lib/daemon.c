@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+
 #include "daemon.h"
 
 int daemon_begin (bool foreground, aios_error_t *err)
@@ -41,6 +42,10 @@ int daemon_begin (bool foreground, aios_error_t *err)
         _exit (1);
     }
     close (pfd[0]);
+    /* Hold nothing the starter had open (a pipe it reads to EOF, say). */
+    if (pfd[1] > 3)
+        close_range (3, (unsigned)pfd[1] - 1, 0);
+    close_range ((unsigned)pfd[1] + 1, ~0U, 0);
     if (setsid () < 0)
         return errprintf (err, "setsid: %s", strerror (errno));
     return pfd[1];

@@ -1,4 +1,10 @@
-/* directive.c - "#AIOS" (and "#SBATCH") lines of a batch script */
+/* directive.c - "#AIOS" (and "#SBATCH") lines of a batch script
+ *
+ * The script is read line by line: line 1 is skipped if it starts with
+ * "#!"; a line that starts exactly with "#AIOS" or "#SBATCH" followed by
+ * white space is a directive; blank lines and other lines whose first
+ * non-blank character is '#' are skipped; any other line ends the scan.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -15,8 +21,8 @@ struct wordlist {
 
 void directive_free (struct directive_word *words, size_t count)
 {
-    size_t i;
     int saved = errno;
+    size_t i;
 
     for (i = 0; words && i < count; i++)
         free (words[i].text);
@@ -45,8 +51,41 @@ static int add_word (struct wordlist *l, const char *buf, size_t len, int line)
     return 0;
 }
 
-/* Split p[0..end) shell-like into words.  Returns -1 on a quoting error
- * (errno EINVAL) or ENOMEM. */
+/* Is c a blank inside a line?  ('\r' too, for scripts with CRLF.) */
+static bool blank (char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Read the word at *p (before end) into buf as a shell would: '...' is
+ * literal; in "..." a backslash escapes only " \ $ and `; outside quotes a
+ * backslash escapes any character.  Sets *len; advances *p past the word.
+ * Returns -1 if a quote is not closed on this line. */
+static int read_word (const char **p, const char *end, char *buf, size_t *len)
+{
+    const char *s = *p;
+    char quote = 0;
+
+    for (*len = 0; s < end && (quote || !blank (*s)); s++) {
+        if (quote && *s == quote)
+            quote = 0;
+        else if (quote == '"' && *s == '\\' && s + 1 < end
+                 && strchr ("\"\\$`", s[1]))
+            buf[(*len)++] = *++s;
+        else if (quote)
+            buf[(*len)++] = *s;
+        else if (*s == '\'' || *s == '"')
+            quote = *s;
+        else if (*s == '\\' && s + 1 < end)
+            buf[(*len)++] = *++s;
+        else
+            buf[(*len)++] = *s; /* a lone '\' at the end stays literal */
+    }
+    *p = s;
+    return quote ? -1 : 0;
+}
+
+/* Split the directive text p[0..end) into words, appended to l. */
 static int split_line (const char *p, const char *end, int line,
                        struct wordlist *l, aios_error_t *err)
 {
@@ -55,38 +94,17 @@ static int split_line (const char *p, const char *end, int line,
 
     if (!buf)
         goto nomem;
-    while (p < end) {
-        char quote = 0;
-        bool have = false;
-        while (p < end && isspace ((unsigned char)*p))
+    for (;;) {
+        while (p < end && blank (*p))
             p++;
         if (p == end || *p == '#')
-            break; /* a trailing comment ends the line */
-        for (len = 0; p < end; p++) {
-            if (quote) {
-                if (*p == quote)
-                    quote = 0;
-                else if (quote == '"' && *p == '\\' && p + 1 < end
-                         && strchr ("\"\\$`", p[1]))
-                    buf[len++] = *++p;
-                else
-                    buf[len++] = *p;
-            }
-            else if (*p == '\'' || *p == '"')
-                quote = *p, have = true;
-            else if (*p == '\\' && p + 1 < end)
-                buf[len++] = *++p;
-            else if (isspace ((unsigned char)*p))
-                break;
-            else
-                buf[len++] = *p;
-        }
-        if (quote) {
+            break; /* the end, or a trailing comment */
+        if (read_word (&p, end, buf, &len) < 0) {
             free (buf);
             errno = EINVAL;
             return errprintf (err, "line %d: unterminated quote", line);
         }
-        if ((len > 0 || have) && add_word (l, buf, len, line) < 0)
+        if (add_word (l, buf, len, line) < 0)
             goto nomem;
     }
     free (buf);
@@ -97,19 +115,26 @@ nomem:
     return errprintf (err, "out of memory");
 }
 
-/* Length of the directive tag at the start of s, or 0. */
+/* Length of the directive tag that starts line s[0..end), or 0. */
 static size_t tag_len (const char *s, const char *end)
 {
-    static const char *tags[] = { "#AIOS", "#SBATCH" };
+    static const char *const tags[] = { "#AIOS", "#SBATCH" };
     size_t i, n;
 
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < sizeof (tags) / sizeof (tags[0]); i++) {
         n = strlen (tags[i]);
-        if ((size_t)(end - s) >= n && !strncmp (s, tags[i], n)
-            && (s + n == end || isspace ((unsigned char)s[n])))
+        if ((size_t)(end - s) > n && !strncmp (s, tags[i], n) && blank (s[n]))
             return n;
     }
     return 0;
+}
+
+/* Is line s[0..end) blank or a comment? */
+static bool skippable (const char *s, const char *end)
+{
+    while (s < end && blank (*s))
+        s++;
+    return s == end || *s == '#';
 }
 
 int directive_parse (const char *script, struct directive_word **words,
@@ -123,25 +148,25 @@ int directive_parse (const char *script, struct directive_word **words,
         errno = EINVAL;
         return errprintf (err, "directive_parse: invalid argument");
     }
-    while (*p) {
-        const char *end = strchr (p, '\n'), *q = p;
+    *words = NULL;
+    *count = 0;
+    for (; *p; p = *p ? p + 1 : p) {
+        const char *end = strchr (p, '\n');
         size_t tag;
+
         if (!end)
             end = p + strlen (p);
+
         line++;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++;
-        if (line == 1 && !strncmp (p, "#!", 2))
-            ; /* the interpreter line */
-        else if ((tag = tag_len (p, end)) > 0) {
+        if ((tag = tag_len (p, end)) > 0) {
             if (split_line (p + tag, end, line, &l, err) < 0) {
                 directive_free (l.v, l.n);
                 return -1;
             }
         }
-        else if (q < end && *q != '#')
+        else if (!skippable (p, end)) /* the "#!" line is a comment too */
             break; /* the first command ends the directives */
-        p = *end ? end + 1 : end;
+        p = end;
     }
     *words = l.v;
     *count = l.n;

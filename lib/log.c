@@ -25,14 +25,21 @@ static const char *level_names[] = {
     [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
+/* The names above, plus the common spellings "error" and "warn". */
 int log_level_parse (const char *name)
 {
     int i;
 
-    for (i = LOG_EMERG; name && i <= LOG_DEBUG; i++) {
+    if (!name)
+        return -1;
+    for (i = LOG_EMERG; i <= LOG_DEBUG; i++) {
         if (!strcasecmp (name, level_names[i]))
             return i;
     }
+    if (!strcasecmp (name, "error"))
+        return LOG_ERR;
+    if (!strcasecmp (name, "warn"))
+        return LOG_WARNING;
     return -1;
 }
 
@@ -57,6 +64,10 @@ int log_open (const char *ident, const char *path, int level, aios_error_t *err)
     int fd = STDERR_FILENO;
     char *copy = NULL;
 
+    if (level < LOG_EMERG || level > LOG_DEBUG) {
+        errno = EINVAL;
+        return errprintf (err, "invalid log level %d", level);
+    }
     if (path && strcmp (path, "-") != 0) {
         if (!(copy = strdup (path))) {
             errno = ENOMEM;
@@ -97,33 +108,49 @@ void log_close (void)
     lg.fd = STDERR_FILENO;
 }
 
-void log_msg (int level, const char *fmt, ...)
+/* "2026-11-24T16:00:00.123Z ident[pid]: level: " into line; its length. */
+static size_t line_head (char *line, size_t len, int level)
 {
-    char line[2048];
     struct timespec ts;
     struct tm tm;
-    va_list ap;
-    int saved = errno, n, m;
+    int n;
 
-    if (level > lg.level)
-        return;
     clock_gettime (CLOCK_REALTIME, &ts);
     gmtime_r (&ts.tv_sec, &tm);
-    n = snprintf (line, sizeof (line),
-                  "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d]: %s: ",
+    n = snprintf (line, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s[%d]: %s: ",
                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, lg.ident,
+                  tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000), lg.ident,
                   (int)getpid (),
                   level >= LOG_EMERG && level <= LOG_DEBUG ? level_names[level]
                                                           : "?");
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* One line, one write(2): lines of concurrent writers do not interleave.
+ * A message too long for the buffer is cut short. */
+void log_msg (int level, const char *fmt, ...)
+{
+    char line[4096];
+    size_t n, room;
+    va_list ap;
+    int saved = errno, m;
+    ssize_t w;
+
+    if (level > lg.level)
+        return;
+    n = line_head (line, sizeof (line), level);
+    room = sizeof (line) - n - 1; /* keep one byte for the '\n' */
+    errno = saved; /* for %m */
     va_start (ap, fmt);
-    m = vsnprintf (line + n, sizeof (line) - (size_t)n - 1, fmt, ap);
+    m = vsnprintf (line + n, room, fmt, ap);
     va_end (ap);
-    n += m < (int)(sizeof (line) - (size_t)n - 1) ? m
-                                                   : (int)(sizeof (line) - (size_t)n - 2);
+    if (m > 0)
+        n += (size_t)m < room ? (size_t)m : room - 1;
+    if (n > 0 && line[n - 1] == '\n')
+        n--; /* the message's own newline */
     line[n++] = '\n';
-    if (write (lg.fd, line, (size_t)n) < 0) {
-        /* nowhere left to report it */
-    }
+    do
+        w = write (lg.fd, line, n);
+    while (w < 0 && errno == EINTR);
     errno = saved;
 }

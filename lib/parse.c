@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,18 @@
 
 #include "parse.h"
 
-/* Parse a run of digits of s[0..len) into *v (no sign, no overflow). */
-static int digits (const char *s, size_t len, long *v)
+/* --- time limits ---------------------------------------------------------- */
+
+/* Most digits in one field of a time limit: keeps every sum below 2^63. */
+enum { TIME_FIELD_DIGITS = 9 };
+
+/* Parse s[0..len), all digits, into *v. */
+static int time_field (const char *s, size_t len, long *v)
 {
     long n = 0;
     size_t i;
 
-    if (len == 0 || len > 12)
+    if (len == 0 || len > TIME_FIELD_DIGITS)
         return -1;
     for (i = 0; i < len; i++) {
         if (!isdigit ((unsigned char)s[i]))
@@ -28,28 +34,54 @@ static int digits (const char *s, size_t len, long *v)
     return 0;
 }
 
-/* Split s at every ':' into up to 3 numbers; returns how many, -1 if bad. */
-static int colon_fields (const char *s, long f[3])
+/* Split s at every ':' into at most max fields; returns how many, -1 if a
+ * field is empty, not a number or there are too many. */
+static int colon_fields (const char *s, long *f, int max)
 {
     int n = 0;
-    const char *p = s;
 
     for (;;) {
-        const char *c = strchr (p, ':');
-        size_t len = c ? (size_t)(c - p) : strlen (p);
-        if (n == 3 || digits (p, len, &f[n++]) < 0)
+        const char *c = strchr (s, ':');
+        size_t len = c ? (size_t)(c - s) : strlen (s);
+        if (n == max || time_field (s, len, &f[n++]) < 0)
             return -1;
         if (!c)
             return n;
-        p = c + 1;
+        s = c + 1;
     }
+}
+
+/* Seconds of s (not one of the "UNLIMITED" spellings); -1 if malformed or
+ * too large for a long.  Fields of at most 9 digits keep the sum below
+ * 2^47, so it is computed in long long. */
+static long time_seconds (const char *s)
+{
+    const char *dash = strchr (s, '-');
+    long f[3], days;
+    long long t;
+    int n;
+
+    if (dash) { /* D-HH, D-HH:MM, D-HH:MM:SS */
+        if (time_field (s, (size_t)(dash - s), &days) < 0
+            || (n = colon_fields (dash + 1, f, 3)) < 0)
+            return -1;
+        t = days * 86400LL + f[0] * 3600LL + (n > 1 ? f[1] * 60LL : 0)
+            + (n > 2 ? f[2] : 0);
+    }
+    else if ((n = colon_fields (s, f, 3)) < 0)
+        return -1;
+    else if (n == 1) /* MM */
+        t = f[0] * 60LL;
+    else if (n == 2) /* MM:SS */
+        t = f[0] * 60LL + f[1];
+    else /* HH:MM:SS */
+        t = f[0] * 3600LL + f[1] * 60LL + f[2];
+    return t > LONG_MAX ? -1 : (long)t;
 }
 
 int parse_time (const char *s, long *seconds, aios_error_t *err)
 {
-    long f[3], days = 0, t;
-    const char *dash, *rest;
-    int n;
+    long t;
 
     if (!s || !seconds) {
         errno = EINVAL;
@@ -59,38 +91,27 @@ int parse_time (const char *s, long *seconds, aios_error_t *err)
         *seconds = AIOS_TIME_UNLIMITED;
         return 0;
     }
-    dash = strchr (s, '-');
-    rest = dash ? dash + 1 : s;
-    if (dash && digits (s, (size_t)(dash - s), &days) < 0)
-        goto bad;
-    if ((n = colon_fields (rest, f)) < 0)
-        goto bad;
-    if (dash) { /* D-HH, D-HH:MM, D-HH:MM:SS */
-        t = days * 86400 + f[0] * 3600 + (n > 1 ? f[1] * 60 : 0)
-            + (n > 2 ? f[2] : 0);
+    if ((t = time_seconds (s)) <= 0) { /* malformed, or zero */
+        errno = EINVAL;
+        return errprintf (err, "invalid time limit \"%s\": expected MM, "
+                          "MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", s);
     }
-    else if (n == 1) /* MM */
-        t = f[0] * 60;
-    else if (n == 2) /* MM:SS */
-        t = f[0] * 60 + f[1];
-    else /* HH:MM:SS */
-        t = f[0] * 3600 + f[1] * 60 + f[2];
-    if (t <= 0 || days > 100000)
-        goto bad;
     *seconds = t;
     return 0;
-bad:
-    errno = EINVAL;
-    return errprintf (err, "invalid time limit \"%s\": expected MM, MM:SS, "
-                      "HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", s);
 }
 
 char *format_time (long seconds, char *buf, size_t len)
 {
     long d, h, m, s;
 
-    if (seconds < 0) {
+    if (!buf || len == 0)
+        return buf;
+    if (seconds == AIOS_TIME_UNLIMITED) {
         snprintf (buf, len, "UNLIMITED");
+        return buf;
+    }
+    if (seconds < 0) {
+        snprintf (buf, len, "INVALID");
         return buf;
     }
     d = seconds / 86400;
@@ -106,35 +127,62 @@ char *format_time (long seconds, char *buf, size_t len)
     return buf;
 }
 
+/* --- memory sizes --------------------------------------------------------- */
+
+/* Convert v units of the suffix at *end (advanced past it) to MiB. */
+static int size_unit (const char **end, unsigned long long v, uint64_t *mb)
+{
+    int shift; /* MiB = v << shift, or v >> -shift rounded up */
+
+    switch (toupper ((unsigned char)**end)) {
+    case '\0': *mb = v; return 0; /* plain MiB; no "B" without a unit */
+    case 'K': shift = -10; break;
+    case 'M': shift = 0; break;
+    case 'G': shift = 10; break;
+    case 'T': shift = 20; break;
+    default: errno = EINVAL; return -1;
+    }
+    (*end)++;
+    if (!strcasecmp (*end, "iB"))
+        *end += 2;
+    else if (!strcasecmp (*end, "B"))
+        *end += 1;
+    if (**end) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (shift < 0) {
+        *mb = v / 1024 + (v % 1024 != 0);
+        return 0;
+    }
+    if (v > (UINT64_MAX >> shift)) {
+        errno = ERANGE;
+        return -1;
+    }
+    *mb = (uint64_t)v << shift;
+    return 0;
+}
+
 int parse_size_mb (const char *s, uint64_t *mb, aios_error_t *err)
 {
-    char *end;
+    const char *end;
+    char *e;
     unsigned long long v;
-    uint64_t mult_kb = 1024; /* default unit: MiB, counted in KiB */
 
-    if (!s || !mb || !isdigit ((unsigned char)s[0]))
+    if (!s || !mb || !isdigit ((unsigned char)s[0])) {
+        errno = EINVAL;
         goto bad;
-    errno = 0;
-    v = strtoull (s, &end, 10);
-    if (errno)
-        goto range;
-    switch (toupper ((unsigned char)*end)) {
-    case '\0': break;
-    case 'K': mult_kb = 1; end++; break;
-    case 'M': end++; break;
-    case 'G': mult_kb = 1024ULL * 1024; end++; break;
-    case 'T': mult_kb = 1024ULL * 1024 * 1024; end++; break;
-    default: goto bad;
     }
-    if (!strcasecmp (end, "iB"))
-        end += 2;
-    else if (!strcasecmp (end, "B"))
-        end++;
-    if (*end)
-        goto bad;
-    if (v > UINT64_MAX / mult_kb)
+    errno = 0;
+    v = strtoull (s, &e, 10);
+    end = e;
+    if (errno == ERANGE)
         goto range;
-    *mb = (v * mult_kb + 1023) / 1024;
+    if (size_unit (&end, v, mb) < 0) {
+        if (errno == ERANGE)
+            goto range;
+        goto bad;
+    }
     return 0;
 bad:
     errno = EINVAL;
@@ -145,37 +193,50 @@ range:
     return errprintf (err, "invalid memory size \"%s\": too large", s);
 }
 
+/* The largest unit that shows mb exactly with at most one decimal. */
 char *format_size_mb (uint64_t mb, char *buf, size_t len)
 {
-    static const char units[] = "MGTP";
-    double v = (double)mb;
-    int u = 0;
+    static const char units[] = "MGTPE";
+    int u;
 
-    while (v >= 1024 && u < 3) {
-        v /= 1024;
-        u++;
+    if (!buf || len == 0)
+        return buf;
+    for (u = 4; u > 0; u--) {
+        uint64_t unit = (uint64_t)1 << (10 * u);
+        if (mb < unit)
+            continue;
+        if (mb % unit == 0) {
+            snprintf (buf, len, "%" PRIu64 "%c", mb / unit, units[u]);
+            return buf;
+        }
+        if ((mb % unit) * 10 % unit == 0) { /* one exact decimal */
+            snprintf (buf, len, "%" PRIu64 ".%" PRIu64 "%c", mb / unit,
+                      (mb % unit) * 10 / unit, units[u]);
+            return buf;
+        }
     }
-    if (v == (double)(uint64_t)v)
-        snprintf (buf, len, "%" PRIu64 "%c", (uint64_t)v, units[u]);
-    else
-        snprintf (buf, len, "%.1f%c", v, units[u]);
+    snprintf (buf, len, "%" PRIu64 "M", mb);
     return buf;
 }
+
+/* --- signals -------------------------------------------------------------- */
+
+enum { SIGNAL_MAX = 64 };
 
 static const struct {
     const char *name;
     int sig;
 } signals[] = {
-    { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },
-    { "ILL", SIGILL },     { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
-    { "BUS", SIGBUS },     { "FPE", SIGFPE },       { "KILL", SIGKILL },
-    { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },     { "USR2", SIGUSR2 },
-    { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },
-    { "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-    { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },
-    { "URG", SIGURG },     { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },
+    { "HUP", SIGHUP },       { "INT", SIGINT },     { "QUIT", SIGQUIT },
+    { "ILL", SIGILL },       { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },
+    { "BUS", SIGBUS },       { "FPE", SIGFPE },     { "KILL", SIGKILL },
+    { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+    { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+    { "CHLD", SIGCHLD },     { "CONT", SIGCONT },   { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },
+    { "URG", SIGURG },       { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH },
-    { "IO", SIGIO },       { "SYS", SIGSYS },
+    { "IO", SIGIO },         { "SYS", SIGSYS },
 };
 
 int parse_signal (const char *s, int *sig, aios_error_t *err)
@@ -187,7 +248,7 @@ int parse_signal (const char *s, int *sig, aios_error_t *err)
     if (!s || !sig)
         goto bad;
     if (isdigit ((unsigned char)s[0])) {
-        if (parse_long (s, 1, 64, &n, NULL) < 0)
+        if (parse_long (s, 1, SIGNAL_MAX, &n, NULL) < 0)
             goto bad;
         *sig = (int)n;
         return 0;
@@ -207,7 +268,7 @@ bad:
 
 const char *signal_name (int sig)
 {
-    static char buf[16];
+    static char buf[32];
     size_t i;
 
     for (i = 0; i < sizeof (signals) / sizeof (signals[0]); i++) {
@@ -218,12 +279,16 @@ const char *signal_name (int sig)
     return buf;
 }
 
+/* --- integers ------------------------------------------------------------- */
+
 int parse_long (const char *s, long min, long max, long *val, aios_error_t *err)
 {
     char *end;
     long v;
 
-    if (!s || !*s || isspace ((unsigned char)*s)) {
+    /* strtol() would take leading space and '+'; a strict parse does not */
+    if (!s || !val || !(isdigit ((unsigned char)s[0])
+                        || (s[0] == '-' && isdigit ((unsigned char)s[1])))) {
         errno = EINVAL;
         return errprintf (err, "invalid number \"%s\"", s ? s : "");
     }

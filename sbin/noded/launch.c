@@ -260,6 +260,10 @@ static void child_run (int fd, const struct spec *s, const char *node,
     char *argv[2] = { (char *)script, NULL };
 
     setsid ();
+    /* Nothing of aiosd's (sockets, spool files) leaks into the job. */
+    if (fd > 3)
+        close_range (3, (unsigned)fd - 1, 0);
+    close_range ((unsigned)fd + 1, ~0U, 0);
     for (sig = 1; sig < NSIG; sig++)
         signal (sig, SIG_DFL);
     sigemptyset (&all);

@@ -97,3 +97,27 @@ as_nobody() {
     setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
         env PATH="$PATH" AIOS_CONF="$AIOS_CONF" "$@"
 }
+
+# git's test-lib helpers that Debian's sharness lacks.
+if ! command -v test_line_count >/dev/null 2>&1; then
+    # test_line_count OP N FILE: the number of lines of FILE compares OP N
+    test_line_count() {
+        if test $# != 3; then
+            echo "bug in the test script: test_line_count needs 3 arguments" >&2
+            return 1
+        fi
+        if ! test "$(wc -l <"$3")" "$1" "$2"; then
+            echo "test_line_count: line count for $3 !$1 $2"
+            cat "$3"
+            return 1
+        fi
+    }
+fi
+if ! command -v test_path_is_missing >/dev/null 2>&1; then
+    test_path_is_missing() {
+        if test -e "$1"; then
+            echo "path exists unexpectedly: $1"
+            return 1
+        fi
+    }
+fi
