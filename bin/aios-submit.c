@@ -161,6 +161,8 @@ static int parse_args (struct submit *s, int argc, char **argv)
                 cli_die ("%s: unknown or incomplete option \"%s\"", origin, bad);
             cli_usage_error ("unknown or incomplete option \"%s\"", bad);
         }
+        if (origin && c == OPT_WRAP)
+            cli_die ("%s: --wrap is not allowed in a script", origin);
         if (c == 'h' || c == 'V') {
             if (origin)
                 cli_die ("%s: \"%s\" is not allowed in a script", origin,
@@ -174,6 +176,24 @@ static int parse_args (struct submit *s, int argc, char **argv)
         apply_option (s, c, optarg);
     }
     return optind;
+}
+
+/* Is word an option whose value is the next word ("-N 2", "--time 10")? */
+static bool takes_value (const char *word)
+{
+    const struct option *o;
+
+    if (word[0] != '-')
+        return false;
+    if (word[1] != '-')
+        return word[2] == '\0' && strchr ("JNnctpoeD", word[1]) != NULL;
+    if (strchr (word, '='))
+        return false;
+    for (o = opts; o->name; o++) {
+        if (!strcmp (word + 2, o->name))
+            return o->has_arg == required_argument;
+    }
+    return false;
 }
 
 static void apply_directives (struct submit *s, const char *script,
@@ -190,9 +210,8 @@ static void apply_directives (struct submit *s, const char *script,
     for (i = 0; i < n; i++) {
         char *argv[4] = { (char *)"aios-submit", w[i].text, NULL, NULL };
         int argc = 2, used;
-        if (w[i].text[0] == '-' && w[i].text[1] != '-' && w[i].text[2] == '\0'
-            && i + 1 < n && w[i + 1].line == w[i].line
-            && strchr ("JNnctpoeD", w[i].text[1])) {
+        if (i + 1 < n && w[i + 1].line == w[i].line
+            && takes_value (w[i].text)) {
             argv[2] = w[i + 1].text; /* "-N 2": the value is the next word */
             argc = 3;
         }
@@ -269,7 +288,7 @@ static json_t *build_env (const char *export)
 {
     json_t *env = json_object ();
     char *list, *tok, *save = NULL;
-    bool all = !export || !strncmp (export, "ALL", 3);
+    bool all = !export || !strcmp (export, "ALL") || !strncmp (export, "ALL,", 4);
     char **e;
 
     if (all)
@@ -342,7 +361,7 @@ static json_t *build_job (const struct submit *s, const char *script,
  * it does); reconnect if the controller restarts meanwhile. */
 static int wait_job (struct aios_client *c, json_int_t id)
 {
-    time_t give_up = time (NULL) + 600;
+    time_t give_up;
     aios_error_t err;
     json_t *rep;
     const char *state;
@@ -357,7 +376,9 @@ static int wait_job (struct aios_client *c, json_int_t id)
         if (errno != ECONNRESET && errno != EPROTO && errno != EPIPE)
             cli_die ("%s", err.text);
         aios_client_close (c);
-        /* the controller restarted: reconnect and wait again */
+        /* the controller restarted: reconnect (for up to 10 minutes) and
+         * wait again */
+        give_up = time (NULL) + 600;
         while (!(c = cli_try_connect (&err))) {
             if (time (NULL) > give_up)
                 cli_die ("lost the controller while waiting for job %lld: %s",

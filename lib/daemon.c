@@ -87,6 +87,25 @@ void daemon_fail (int fd, const char *msg)
     close (fd);
 }
 
+/* Is pid a live process?  A zombie (killed, not yet reaped) is not. */
+static bool pid_alive (long pid)
+{
+    char path[64], buf[512], *p;
+    FILE *f;
+    size_t n;
+
+    if (pid <= 0 || kill ((pid_t)pid, 0) < 0)
+        return false;
+    snprintf (path, sizeof (path), "/proc/%ld/stat", pid);
+    if (!(f = fopen (path, "r")))
+        return true;
+    n = fread (buf, 1, sizeof (buf) - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    p = strrchr (buf, ')');
+    return !(p && p[1] == ' ' && p[2] == 'Z');
+}
+
 int pidfile_write (const char *path, aios_error_t *err)
 {
     FILE *f;
@@ -94,8 +113,8 @@ int pidfile_write (const char *path, aios_error_t *err)
     char tmp[4096];
 
     if ((f = fopen (path, "r"))) {
-        if (fscanf (f, "%ld", &old) == 1 && old > 0 && old != (long)getpid ()
-            && kill ((pid_t)old, 0) == 0) {
+        if (fscanf (f, "%ld", &old) == 1 && old != (long)getpid ()
+            && pid_alive (old)) {
             fclose (f);
             errno = EEXIST;
             return errprintf (err, "%s: already running as pid %ld", path, old);

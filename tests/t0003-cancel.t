@@ -9,12 +9,12 @@ test_expect_success 'start a 2-node cluster with 2 CPUs each' '
 '
 
 test_expect_success 'cancel a running job: its processes are gone, state CANCELLED' '
-	id=$(aios-submit --parsable -o run.out --wrap "echo started; exec sleep 300") &&
+	id=$(aios-submit --parsable -o run.out --wrap "echo started; exec sleep 303") &&
 	aios_wait_state $id RUNNING &&
 	aios_wait_for 10 grep -q started run.out &&
 	aios-cancel $id &&
 	aios_wait_state $id CANCELLED &&
-	! pgrep -f "sleep 300"
+	! pgrep -f "sleep 30[3]"
 '
 
 test_expect_success 'cancel a pending job' '

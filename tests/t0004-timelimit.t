@@ -38,7 +38,7 @@ test_expect_success 'a job that ignores SIGTERM is killed after kill_wait' '
 test_expect_success 'children of the script are killed too' '
 	id=$(aios-submit --parsable -t 0:02 --wrap "sleep 321 & wait") &&
 	aios_wait_state $id TIMEOUT 30 &&
-	aios_wait_for 10 sh -c "! pgrep -f \"sleep 321\""
+	aios_wait_for 10 sh -c "! pgrep -f \"sleep 32[1]\""
 '
 
 test_expect_success 'the time limit is shown by --format %l' '

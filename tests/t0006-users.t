@@ -23,7 +23,8 @@ test_expect_success ROOT 'a job submitted by nobody runs as nobody, never as roo
 
 test_expect_success ROOT 'a job of nobody cannot write where nobody cannot' '
 	mkdir -m 0755 rootonly &&
-	id=$(cd shared && as_nobody aios-submit --parsable -o "$PWD/rootonly/x.out" --wrap true) &&
+	out="$PWD/rootonly/x.out" &&
+	id=$(cd shared && as_nobody aios-submit --parsable -o "$out" --wrap true) &&
 	aios_wait_state $id FAILED &&
 	job_field $id %r >reason &&
 	grep "cannot open output file $PWD/rootonly/x.out: Permission denied" reason &&

@@ -10,8 +10,8 @@ test_expect_success 'start a 2-node cluster with 1 CPU each' '
 
 test_expect_success 'two running jobs, three pending' '
 	mkfifo gate1 gate2 &&
-	r1=$(aios-submit --parsable -o r1.out --wrap "echo r1-start; cat $PWD/gate1; echo r1-end") &&
-	r2=$(aios-submit --parsable -o r2.out --wrap "echo r2-start; cat $PWD/gate2; echo r2-end") &&
+	r1=$(aios-submit --parsable -o r1.out --wrap "echo r1-start; cat gate1; echo r1-end") &&
+	r2=$(aios-submit --parsable -o r2.out --wrap "echo r2-start; cat gate2; echo r2-end") &&
 	aios_wait_state $r1 RUNNING && aios_wait_state $r2 RUNNING &&
 	for i in 1 2 3; do aios-submit --parsable -J pend$i --wrap "echo pend$i" || return 1; done >pending &&
 	test_line_count = 3 pending &&

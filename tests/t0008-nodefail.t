@@ -9,9 +9,9 @@ test_expect_success 'start a 2-node cluster with a short node timeout' '
 '
 
 test_expect_success 'kill -9 the node daemon running a job' '
-	id=$(aios-submit --parsable -n 2 --wrap "sleep 300") &&
-	test "$(job_field $id %N)" = "node[1-2]" &&
+	id=$(aios-submit --parsable -n 2 --wrap "sleep 308") &&
 	aios_wait_state $id RUNNING &&
+	test "$(job_field $id %N)" = "node[1-2]" &&
 	echo $id >job &&
 	kill -9 $(pid_of node1/aiosd.pid)
 '
@@ -36,7 +36,7 @@ test_expect_success 'node2 is free again and runs new work' '
 test_expect_success 'restarting the node daemon brings node1 back; the orphan is killed' '
 	aios_start &&
 	aios_wait_node node1 IDLE 20 &&
-	aios_wait_for 10 sh -c "! pgrep -f \"sleep 300\""
+	aios_wait_for 10 sh -c "! pgrep -f \"sleep 30[8]\""
 '
 
 test_done

@@ -35,6 +35,7 @@ struct ctld {
     struct event *tick_ev;      /* heartbeats, purge of old jobs */
     struct event *sig_ev[3];    /* TERM, INT, HUP */
     bool sched_pending;
+    bool failed;                /* a fatal error stopped the loop */
     double sched_last;
     double start_time;
     uint64_t next_job_id;

@@ -202,7 +202,7 @@ static json_t *alloc_to_json (const struct job *job)
 
 static json_t *rt_to_json (const struct job *job)
 {
-    return json_pack ("{s:s s:s? s:b s:b s:f s:f s:s? s:o s:i s:i s:f s:I}",
+    return json_pack ("{s:s s:s* s:b s:b s:f s:f s:s* s:o s:i s:i s:f s:I}",
                       "state", job_state_name (job->state),
                       "reason", job->reason,
                       "held", job->held,

@@ -46,6 +46,7 @@ double ctld_now (void)
 void ctld_fatal (struct ctld *ctld, const char *msg)
 {
     log_err ("fatal: %s", msg);
+    ctld->failed = true;
     event_base_loopbreak (ctld->base);
 }
 
@@ -193,14 +194,19 @@ static int load_job_cb (json_t *rec, void *arg, aios_error_t *err)
         errno = EIO;
         return errprintf (err, "state file: malformed job record");
     }
+    if ((uint64_t)id >= ctld->next_job_id)
+        ctld->next_job_id = (uint64_t)id + 1;
     if (!(job = job_create ((uint64_t)id, req, rt, err)))
         return -1;
+    if (job_state_is_final (job->state)
+        && job->end_time < ctld->start_time - ctld->conf->min_job_age) {
+        job_destroy (job); /* long finished: stays in the file only */
+        return 0;
+    }
     if (jobtab_add (ctld->jobs, job) < 0) {
         job_destroy (job);
         return errprintf (err, "state file: job %lld out of order", (long long)id);
     }
-    if ((uint64_t)id >= ctld->next_job_id)
-        ctld->next_job_id = (uint64_t)id + 1;
     return 0;
 }
 
@@ -419,7 +425,7 @@ int main (int argc, char **argv)
               (uintmax_t)ctld.next_job_id, ctld.conf->policy);
     daemon_ready (fd);
     event_base_dispatch (ctld.base);
-    rc = 0;
+    rc = ctld.failed ? 1 : 0;
     pidfile_remove (ctld.conf->ctl_pid_file);
 out:
     teardown (&ctld);

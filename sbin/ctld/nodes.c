@@ -139,7 +139,7 @@ int node_set_reason (struct node *n, const char *reason, double now)
 
 json_t *node_to_json (const struct node *n)
 {
-    return json_pack ("{s:s s:s s:s s:i s:i s:I s:I s:s? s:f}",
+    return json_pack ("{s:s s:s s:s s:i s:i s:I s:I s:s* s:f}",
                       "name", n->name,
                       "address", n->address,
                       "state", node_state_name (n),

@@ -330,7 +330,7 @@ static void op_nodes (struct conn *c, json_t *req, json_int_t seq)
 
 static json_t *wait_reply (json_int_t seq, const struct job *job)
 {
-    return json_pack ("{s:I s:I s:s s:i s:i s:s?}", "seq", seq, "id",
+    return json_pack ("{s:I s:I s:s s:i s:i s:s*}", "seq", seq, "id",
                       (json_int_t)job->id, "state", job_state_name (job->state),
                       "exit_code", job->exit_code, "signal", job->term_signal,
                       "reason", job->reason);

@@ -259,7 +259,8 @@ static void child_run (int fd, const struct spec *s, const char *node,
     int sig;
     char *argv[2] = { (char *)script, NULL };
 
-    setsid ();
+    if (setsid () < 0)
+        child_fail (fd, "setsid: %s", strerror (errno));
     /* Nothing of aiosd's (sockets, spool files) leaks into the job. */
     if (fd > 3)
         close_range (3, (unsigned)fd - 1, 0);
@@ -373,7 +374,9 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
         child_run (pfd[1], &s, nd->name, script);
     }
     close (pfd[1]);
-    setpgid (pid, pid); /* also done by setsid in the child: no race */
+    /* The child's setsid() makes it a session and group leader; we wait
+     * for its report (exec or failure), so it is in place before any
+     * kill (-pid). */
     if (read_child_report (pfd[0], report, sizeof (report)) < 0) {
         close (pfd[0]);
         /* the child exits 127; reap it here so no completion is sent twice */

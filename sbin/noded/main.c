@@ -38,8 +38,8 @@ static void stale_job_cb (uint64_t id, json_t *rec, pid_t pid, void *arg)
 
     if (rec)
         return; /* a completion waiting for its ack: sent at register */
-    if (pid > 1 && getsid (pid) == pid)
-        kill (-pid, SIGKILL);
+    if (pid > 1 && getpgid (pid) == pid)
+        kill (-pid, SIGKILL); /* the job's process group */
     fail = json_pack ("{s:s s:I s:i s:i s:b s:s}", "op", "complete", "id",
                       (json_int_t)id, "exit_code", 0, "signal", 0, "node_fail",
                       1, "reason", "aiosd restarted while the job was running");
