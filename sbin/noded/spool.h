@@ -17,7 +17,8 @@ int spool_job_create (const char *spool, uint64_t id, const char *script,
                       uid_t uid, gid_t gid, char *script_path, size_t len,
                       aios_error_t *err);
 int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *err);
-/* Write the completion durably (write, fdatasync, rename). */
+/* Write the completion atomically (write, rename): it survives an aiosd
+ * crash and restart. */
 int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
                             aios_error_t *err);
 /* Remove SPOOL/job.ID and everything in it (after the ack). */
