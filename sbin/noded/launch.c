@@ -34,6 +34,7 @@ struct task {
     int kill_wait;
     bool timed_out;
     bool terminating;
+    int report_fd;              /* child's pre-exec failure text, if any */
     struct event *limit_ev;
     struct event *kill_ev;
     struct noded *nd;
@@ -69,6 +70,8 @@ static struct task *task_find (struct noded *nd, uint64_t id)
 static void task_free (struct task *t)
 {
     if (t) {
+        if (t->report_fd >= 0)
+            close (t->report_fd);
         if (t->limit_ev)
             event_free (t->limit_ev);
         if (t->kill_ev)
@@ -87,6 +90,15 @@ static void task_unlink (struct noded *nd, struct task *t)
             return;
         }
     }
+}
+
+/* Signal the job's process group; until the child's setsid() has made the
+ * group, the child alone. */
+static int task_kill (struct task *t, int sig)
+{
+    if (kill (-t->pid, sig) == 0)
+        return 0;
+    return errno == ESRCH ? kill (t->pid, sig) : -1;
 }
 
 /* --- completion ----------------------------------------------------------- */
@@ -287,7 +299,7 @@ static void kill_cb (evutil_socket_t fd, short what, void *arg)
     struct task *t = arg;
 
     log_info ("job %ju: kill_wait over, sending SIGKILL", (uintmax_t)t->id);
-    kill (-t->pid, SIGKILL);
+    task_kill (t, SIGKILL);
 }
 
 static void begin_termination (struct task *t)
@@ -297,10 +309,10 @@ static void begin_termination (struct task *t)
     if (t->terminating)
         return;
     t->terminating = true;
-    kill (-t->pid, SIGTERM);
-    kill (-t->pid, SIGCONT);
+    task_kill (t, SIGTERM);
+    task_kill (t, SIGCONT);
     if (t->kill_wait == 0)
-        kill (-t->pid, SIGKILL);
+        task_kill (t, SIGKILL);
     else if ((t->kill_ev = evtimer_new (t->nd->base, kill_cb, t)))
         evtimer_add (t->kill_ev, &tv);
 }
@@ -335,16 +347,22 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
     return 0;
 }
 
-/* Wait for the child's word: "" = exec'd; else the reason it failed. */
+/* The child's word: "" = exec'd; else the reason it failed (-1). */
 static int read_child_report (int fd, char *buf, size_t len)
 {
+    size_t got = 0;
     ssize_t n;
 
-    do
-        n = read (fd, buf, len - 1);
-    while (n < 0 && errno == EINTR);
-    buf[n > 0 ? n : 0] = '\0';
-    return n > 0 ? -1 : 0;
+    while (got < len - 1) {
+        n = read (fd, buf + got, len - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return got > 0 ? -1 : 0;
 }
 
 int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
@@ -352,6 +370,7 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
     struct spec s;
     struct task *t;
     char script[4096], report[512];
+    sigset_t all, old;
     int pfd[2];
     pid_t pid;
 
@@ -364,31 +383,35 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
         fail_launch (nd, s.id, err->text);
         return 0;
     }
-    if (pipe2 (pfd, O_CLOEXEC) < 0 || (pid = fork ()) < 0) {
+    if (pipe2 (pfd, O_CLOEXEC) < 0) {
+        snprintf (report, sizeof (report), "pipe: %s", strerror (errno));
+        fail_launch (nd, s.id, report);
+        return 0;
+    }
+    /* Signals stay blocked across fork: the child must never run aiosd's
+     * handlers; it resets them to default before unblocking. */
+    sigfillset (&all);
+    sigprocmask (SIG_SETMASK, &all, &old);
+    if ((pid = fork ()) == 0) {
+        close (pfd[0]);
+        child_run (pfd[1], &s, nd->name, script);
+    }
+    sigprocmask (SIG_SETMASK, &old, NULL);
+    close (pfd[1]);
+    if (pid < 0) {
+        close (pfd[0]);
         snprintf (report, sizeof (report), "fork: %s", strerror (errno));
         fail_launch (nd, s.id, report);
         return 0;
     }
-    if (pid == 0) {
-        close (pfd[0]);
-        child_run (pfd[1], &s, nd->name, script);
-    }
-    close (pfd[1]);
-    /* The child's setsid() makes it a session and group leader; we wait
-     * for its report (exec or failure), so it is in place before any
-     * kill (-pid). */
-    if (read_child_report (pfd[0], report, sizeof (report)) < 0) {
-        close (pfd[0]);
-        /* the child exits 127; reap it here so no completion is sent twice */
-        waitpid (pid, NULL, 0);
-        fail_launch (nd, s.id, report);
-        return 0;
-    }
-    close (pfd[0]);
     if (!(t = calloc (1, sizeof (*t)))) {
-        kill (-pid, SIGKILL);
+        close (pfd[0]);
+        kill (pid, SIGKILL);
         return errprintf (err, "out of memory");
     }
+    /* Not waiting for the exec keeps the loop free: the child's report is
+     * read when it is reaped (the pipe is closed by then, success or not). */
+    t->report_fd = pfd[0];
     t->id = s.id;
     t->pid = pid;
     t->nd = nd;
@@ -428,12 +451,13 @@ int launch_signal (struct noded *nd, uint64_t id, int sig)
         errno = ENOENT;
         return -1;
     }
-    return kill (-t->pid, sig);
+    return task_kill (t, sig);
 }
 
 static void task_done (struct noded *nd, struct task *t, int status,
                        const struct rusage *ru)
 {
+    char report[512];
     json_t *rec;
     double cpu = ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6
                  + ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
@@ -442,6 +466,11 @@ static void task_done (struct noded *nd, struct task *t, int status,
 
     /* Whatever the script left behind in its process group goes with it. */
     kill (-t->pid, SIGKILL);
+    if (t->report_fd >= 0 && read_child_report (t->report_fd, report,
+                                                sizeof (report)) < 0) {
+        fail_launch (nd, t->id, report); /* it never ran */
+        return;
+    }
     rec = json_pack ("{s:s s:I s:i s:i s:b s:f s:I s:f}", "op", "complete",
                      "id", (json_int_t)t->id, "exit_code", code, "signal", sig,
                      "timed_out", t->timed_out, "cpu_time", cpu, "max_rss_kb",
@@ -490,7 +519,7 @@ void launch_kill_all (struct noded *nd)
     struct task *t;
 
     for (t = nd->tasks; t; t = t->next)
-        kill (-t->pid, SIGKILL);
+        task_kill (t, SIGKILL);
 }
 
 void launch_free_all (struct noded *nd)
