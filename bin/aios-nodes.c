@@ -44,21 +44,9 @@ struct args {
     json_t *names; /* wanted node names (strings); NULL: all */
 };
 
-static const char *jstr (json_t *o, const char *key, const char *dflt)
-{
-    const char *s = json_string_value (json_object_get (o, key));
-
-    return s && *s ? s : dflt;
-}
-
-static long long jint (json_t *o, const char *key)
-{
-    return (long long)json_integer_value (json_object_get (o, key));
-}
-
 static uint64_t jmb (json_t *o, const char *key)
 {
-    long long mb = jint (o, key);
+    long long mb = cli_jint (o, key);
 
     return mb > 0 ? (uint64_t)mb : 0;
 }
@@ -87,7 +75,7 @@ static json_t *find_node (json_t *nodes, const char *name)
     size_t i;
 
     json_array_foreach (nodes, i, n) {
-        if (!strcmp (jstr (n, "name", ""), name))
+        if (!strcmp (cli_jstr (n, "name", ""), name))
             return n;
     }
     return NULL;
@@ -121,7 +109,7 @@ static json_t *select_nodes (json_t *nodes, json_t *want)
     if (!(sel = json_array ()))
         cli_die ("out of memory");
     json_array_foreach (nodes, i, n) {
-        if (name_wanted (want, jstr (n, "name", ""))
+        if (name_wanted (want, cli_jstr (n, "name", ""))
             && json_array_append (sel, n) < 0)
             cli_die ("out of memory");
     }
@@ -134,16 +122,16 @@ static void node_row (json_t *n, char *row[NCOL])
 {
     char a[32], t[32], buf[96];
 
-    row[0] = cli_xstrdup (jstr (n, "name", "?"));
-    row[1] = cli_xstrdup (jstr (n, "state", "UNKNOWN"));
-    snprintf (buf, sizeof (buf), "%lld/%lld", jint (n, "cpus_alloc"),
-              jint (n, "cpus"));
+    row[0] = cli_xstrdup (cli_jstr (n, "name", "?"));
+    row[1] = cli_xstrdup (cli_jstr (n, "state", "UNKNOWN"));
+    snprintf (buf, sizeof (buf), "%lld/%lld", cli_jint (n, "cpus_alloc"),
+              cli_jint (n, "cpus"));
     row[2] = cli_xstrdup (buf);
     snprintf (buf, sizeof (buf), "%s/%s",
               format_size_mb (jmb (n, "memory_alloc_mb"), a, sizeof (a)),
               format_size_mb (jmb (n, "memory_mb"), t, sizeof (t)));
     row[3] = cli_xstrdup (buf);
-    row[4] = cli_xstrdup (jstr (n, "reason", "-"));
+    row[4] = cli_xstrdup (cli_jstr (n, "reason", "-"));
 }
 
 /* Columns left-aligned, as wide as their widest cell; the last unpadded. */

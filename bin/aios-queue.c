@@ -69,18 +69,6 @@ struct query {
 
 /* --- reading a job object ------------------------------------------------ */
 
-static const char *jstr (json_t *job, const char *key, const char *dflt)
-{
-    const char *s = json_string_value (json_object_get (job, key));
-
-    return s && *s ? s : dflt;
-}
-
-static long long jint (json_t *job, const char *key)
-{
-    return (long long)json_integer_value (json_object_get (job, key));
-}
-
 static double jreal (json_t *job, const char *key)
 {
     return json_number_value (json_object_get (job, key));
@@ -88,7 +76,7 @@ static double jreal (json_t *job, const char *key)
 
 static bool job_pending (json_t *job)
 {
-    return job_state_parse (jstr (job, "state", "")) == JOB_PENDING;
+    return job_state_parse (cli_jstr (job, "state", "")) == JOB_PENDING;
 }
 
 static long job_elapsed (json_t *job, double now)
@@ -109,7 +97,7 @@ static long long job_nodes (json_t *job)
 
     if (n > 0)
         return (long long)n;
-    return jint (job, "nodes") > 0 ? jint (job, "nodes") : 1;
+    return cli_jint (job, "nodes") > 0 ? cli_jint (job, "nodes") : 1;
 }
 
 static long long job_cpus (json_t *job)
@@ -122,7 +110,7 @@ static long long job_cpus (json_t *job)
         sum += (long long)json_integer_value (json_object_get (a, "cpus"));
     if (sum > 0)
         return sum;
-    return jint (job, "ntasks") * jint (job, "cpus_per_task");
+    return cli_jint (job, "ntasks") * cli_jint (job, "cpus_per_task");
 }
 
 /* --- the format specifiers ----------------------------------------------- */
@@ -132,33 +120,33 @@ typedef const char *(*field_f) (json_t *job, double now, char *buf, size_t len);
 
 static const char *f_id (json_t *job, double now, char *buf, size_t len)
 {
-    snprintf (buf, len, "%lld", jint (job, "id"));
+    snprintf (buf, len, "%lld", cli_jint (job, "id"));
     return buf;
 }
 
 static const char *f_partition (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "partition", "");
+    return cli_jstr (job, "partition", "");
 }
 
 static const char *f_name (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "name", "");
+    return cli_jstr (job, "name", "");
 }
 
 static const char *f_user (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "user", "");
+    return cli_jstr (job, "user", "");
 }
 
 static const char *f_state (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "state", "UNKNOWN");
+    return cli_jstr (job, "state", "UNKNOWN");
 }
 
 static const char *f_code (json_t *job, double now, char *buf, size_t len)
 {
-    const char *code = job_state_code (job_state_parse (jstr (job, "state", "")));
+    const char *code = job_state_code (job_state_parse (cli_jstr (job, "state", "")));
 
     return code ? code : "?";
 }
@@ -170,7 +158,7 @@ static const char *f_used (json_t *job, double now, char *buf, size_t len)
 
 static const char *f_limit (json_t *job, double now, char *buf, size_t len)
 {
-    return format_time ((long)jint (job, "time_limit"), buf, len);
+    return format_time ((long)cli_jint (job, "time_limit"), buf, len);
 }
 
 static const char *f_nodes (json_t *job, double now, char *buf, size_t len)
@@ -187,21 +175,21 @@ static const char *f_cpus (json_t *job, double now, char *buf, size_t len)
 
 static const char *f_nodelist (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "nodelist", "");
+    return cli_jstr (job, "nodelist", "");
 }
 
 static const char *f_reason (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "reason", "None");
+    return cli_jstr (job, "reason", "None");
 }
 
 static const char *f_where (json_t *job, double now, char *buf, size_t len)
 {
-    const char *nodelist = jstr (job, "nodelist", NULL);
+    const char *nodelist = cli_jstr (job, "nodelist", NULL);
 
     if (nodelist)
         return nodelist;
-    snprintf (buf, len, "(%s)", jstr (job, "reason", "None"));
+    snprintf (buf, len, "(%s)", cli_jstr (job, "reason", "None"));
     return buf;
 }
 
@@ -233,20 +221,20 @@ static const char *f_end (json_t *job, double now, char *buf, size_t len)
 
 static const char *f_memory (json_t *job, double now, char *buf, size_t len)
 {
-    long long mb = jint (job, "mem_mb");
+    long long mb = cli_jint (job, "mem_mb");
 
     return format_size_mb (mb > 0 ? (uint64_t)mb : 0, buf, len);
 }
 
 static const char *f_workdir (json_t *job, double now, char *buf, size_t len)
 {
-    return jstr (job, "workdir", "");
+    return cli_jstr (job, "workdir", "");
 }
 
 static const char *f_exit (json_t *job, double now, char *buf, size_t len)
 {
-    snprintf (buf, len, "%lld:%lld", jint (job, "exit_code"),
-              jint (job, "signal"));
+    snprintf (buf, len, "%lld:%lld", cli_jint (job, "exit_code"),
+              cli_jint (job, "signal"));
     return buf;
 }
 

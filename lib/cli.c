@@ -128,3 +128,15 @@ char *cli_xstrdup (const char *s)
         cli_die ("out of memory");
     return p;
 }
+
+const char *cli_jstr (json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value (json_object_get (o, key));
+
+    return s && *s ? s : dflt;
+}
+
+long long cli_jint (json_t *o, const char *key)
+{
+    return (long long)json_integer_value (json_object_get (o, key));
+}

@@ -37,6 +37,11 @@ struct aios_client *cli_try_connect (aios_error_t *err);
 /* rpc that exits 1 with the controller's error text. */
 json_t *cli_rpc (struct aios_client *c, json_t *req);
 
+/* Reading replies: o[key] as a string (dflt when absent or empty) or as an
+ * integer (0 when absent).  Borrowed from o. */
+const char *cli_jstr (json_t *o, const char *key, const char *dflt);
+long long cli_jint (json_t *o, const char *key);
+
 /* Allocation that cannot fail (exits). */
 void *cli_xmalloc (size_t n);
 char *cli_xstrdup (const char *s);

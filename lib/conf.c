@@ -25,24 +25,7 @@
 #include "hostlist.h"
 #include "parse.h"
 
-#ifndef AIOS_RUNDIR
-#define AIOS_RUNDIR "/run/aios"
-#endif
-#ifndef AIOS_STATEDIR
-#define AIOS_STATEDIR "/var/lib/aios"
-#endif
-#ifndef AIOS_LOGDIR
-#define AIOS_LOGDIR "/var/log/aios"
-#endif
-#ifndef AIOS_SPOOLDIR
-#define AIOS_SPOOLDIR "/var/spool/aios"
-#endif
-#ifndef AIOS_PLUGINDIR
-#define AIOS_PLUGINDIR "/usr/local/lib/aios"
-#endif
-#ifndef AIOS_SYSCONFDIR
-#define AIOS_SYSCONFDIR "/etc/aios"
-#endif
+#include "paths.h"
 
 #define KEYS_MAX 32   /* rows in the largest table */
 #define NAME_MAX_LEN 128

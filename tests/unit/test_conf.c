@@ -16,25 +16,7 @@
 #include "hostlist.h"
 #include "parse.h"
 
-/* The same fallbacks as conf.c: the build passes both the same -D flags. */
-#ifndef AIOS_RUNDIR
-#define AIOS_RUNDIR "/run/aios"
-#endif
-#ifndef AIOS_STATEDIR
-#define AIOS_STATEDIR "/var/lib/aios"
-#endif
-#ifndef AIOS_LOGDIR
-#define AIOS_LOGDIR "/var/log/aios"
-#endif
-#ifndef AIOS_SPOOLDIR
-#define AIOS_SPOOLDIR "/var/spool/aios"
-#endif
-#ifndef AIOS_PLUGINDIR
-#define AIOS_PLUGINDIR "/usr/local/lib/aios"
-#endif
-#ifndef AIOS_SYSCONFDIR
-#define AIOS_SYSCONFDIR "/etc/aios"
-#endif
+#include "paths.h"
 #ifndef SRCDIR
 #define SRCDIR "."
 #endif
