@@ -238,30 +238,33 @@ static const char *f_exit (json_t *job, double now, char *buf, size_t len)
     return buf;
 }
 
+/* needs: the job fields (of the controller's reply) a column reads; the
+ * request asks for only these, so a long queue stays cheap to list. */
 static const struct field {
     char spec;
     const char *header;
     field_f get;
+    const char *needs;
 } fields[] = {
-    { 'i', "JOBID", f_id },
-    { 'P', "PARTITION", f_partition },
-    { 'j', "NAME", f_name },
-    { 'u', "USER", f_user },
-    { 'T', "STATE", f_state },
-    { 't', "ST", f_code },
-    { 'M', "TIME", f_used },
-    { 'l', "TIME_LIMIT", f_limit },
-    { 'D', "NODES", f_nodes },
-    { 'C', "CPUS", f_cpus },
-    { 'R', "NODELIST(REASON)", f_where },
-    { 'N', "NODELIST", f_nodelist },
-    { 'r', "REASON", f_reason },
-    { 'V', "SUBMIT_TIME", f_submit },
-    { 'S', "START_TIME", f_start },
-    { 'e', "END_TIME", f_end },
-    { 'm', "MIN_MEMORY", f_memory },
-    { 'Z', "WORK_DIR", f_workdir },
-    { 'o', "EXIT_CODE", f_exit },
+    { 'i', "JOBID", f_id, "id" },
+    { 'P', "PARTITION", f_partition, "partition" },
+    { 'j', "NAME", f_name, "name" },
+    { 'u', "USER", f_user, "user" },
+    { 'T', "STATE", f_state, "state" },
+    { 't', "ST", f_code, "state" },
+    { 'M', "TIME", f_used, "state,start_time,end_time" },
+    { 'l', "TIME_LIMIT", f_limit, "time_limit" },
+    { 'D', "NODES", f_nodes, "alloc,nodes" },
+    { 'C', "CPUS", f_cpus, "alloc,ntasks,cpus_per_task" },
+    { 'R', "NODELIST(REASON)", f_where, "nodelist,reason,state" },
+    { 'N', "NODELIST", f_nodelist, "nodelist" },
+    { 'r', "REASON", f_reason, "reason" },
+    { 'V', "SUBMIT_TIME", f_submit, "submit_time" },
+    { 'S', "START_TIME", f_start, "start_time" },
+    { 'e', "END_TIME", f_end, "end_time" },
+    { 'm', "MIN_MEMORY", f_memory, "mem_mb" },
+    { 'Z', "WORK_DIR", f_workdir, "workdir" },
+    { 'o', "EXIT_CODE", f_exit, "exit_code,signal" },
 };
 
 static const struct field *field_lookup (char spec)
@@ -556,9 +559,36 @@ static void parse_args (struct query *q, int argc, char **argv)
         layout_destroy (layout_compile (q->format)); /* usage errors first */
 }
 
+/* The fields the columns of l read, as a JSON array of names. */
+static json_t *layout_needs (const struct layout *l)
+{
+    json_t *names = json_array ();
+    size_t i;
+
+    for (i = 0; names && i < l->n; i++) {
+        char buf[128], *tok, *save = NULL;
+        if (!l->v[i].field)
+            continue;
+        snprintf (buf, sizeof (buf), "%s", l->v[i].field->needs);
+        for (tok = strtok_r (buf, ",", &save); tok;
+             tok = strtok_r (NULL, ",", &save))
+            json_array_append_new (names, json_string (tok));
+    }
+    if (!names)
+        cli_die ("out of memory");
+    return names;
+}
+
 static json_t *queue_request (const struct query *q)
 {
     json_t *req = proto_request ("queue", 0);
+
+    if (req && !q->json) {
+        struct layout *l = q->format ? layout_compile (q->format)
+                                     : layout_default ();
+        json_object_set_new (req, "fields", layout_needs (l));
+        layout_destroy (l);
+    }
 
     if (!req || (q->ids && json_object_set (req, "ids", q->ids) < 0)
         || (q->users && json_object_set (req, "users", q->users) < 0)

@@ -223,28 +223,135 @@ json_t *job_record (const struct job *job)
                       "req", job->req, "rt", rt_to_json (job));
 }
 
-json_t *job_to_json (const struct job *job)
+/* --- what aios-queue shows: one table of fields -------------------------- */
+
+typedef json_t *(*job_get_f) (const struct job *job);
+
+static json_t *get_id (const struct job *j)
 {
-    json_t *o = rt_to_json (job);
-    static const char *copy[] = {
-        "name", "user", "uid", "gid", "partition", "nodes", "ntasks",
-        "cpus_per_task", "mem_mb", "time_limit", "submit_time", "workdir",
-        "output", "error",
-    };
+    return json_integer ((json_int_t)j->id);
+}
+static json_t *get_state (const struct job *j)
+{
+    return json_string (job_state_name (j->state));
+}
+static json_t *get_reason (const struct job *j)
+{
+    return j->reason ? json_string (j->reason) : NULL;
+}
+static json_t *get_reasons (const struct job *j)
+{
+    return j->reason && j->state == JOB_PENDING ? json_pack ("[s]", j->reason)
+                                                : json_array ();
+}
+static json_t *get_held (const struct job *j)
+{
+    return json_boolean (j->held);
+}
+static json_t *get_cancel (const struct job *j)
+{
+    return json_boolean (j->cancel_requested);
+}
+static json_t *get_start (const struct job *j)
+{
+    return json_real (j->start_time);
+}
+static json_t *get_end (const struct job *j)
+{
+    return json_real (j->end_time);
+}
+static json_t *get_nodelist (const struct job *j)
+{
+    return j->nodelist ? json_string (j->nodelist) : NULL;
+}
+static json_t *get_exit (const struct job *j)
+{
+    return json_integer (j->exit_code);
+}
+static json_t *get_signal (const struct job *j)
+{
+    return json_integer (j->term_signal);
+}
+static json_t *get_cpu_time (const struct job *j)
+{
+    return json_real (j->cpu_time);
+}
+static json_t *get_rss (const struct job *j)
+{
+    return json_integer ((json_int_t)j->max_rss_kb);
+}
+
+/* get NULL: copied from the request as submitted. */
+static const struct {
+    const char *name;
+    job_get_f get;
+} job_fields[] = {
+    { "id", get_id },
+    { "name", NULL },
+    { "user", NULL },
+    { "uid", NULL },
+    { "gid", NULL },
+    { "partition", NULL },
+    { "state", get_state },
+    { "reason", get_reason },
+    { "reasons", get_reasons },
+    { "held", get_held },
+    { "cancel_requested", get_cancel },
+    { "nodes", NULL },
+    { "ntasks", NULL },
+    { "cpus_per_task", NULL },
+    { "mem_mb", NULL },
+    { "time_limit", NULL },
+    { "submit_time", NULL },
+    { "start_time", get_start },
+    { "end_time", get_end },
+    { "nodelist", get_nodelist },
+    { "alloc", alloc_to_json },
+    { "exit_code", get_exit },
+    { "signal", get_signal },
+    { "cpu_time", get_cpu_time },
+    { "max_rss_kb", get_rss },
+    { "workdir", NULL },
+    { "output", NULL },
+    { "error", NULL },
+};
+#define NFIELDS (sizeof (job_fields) / sizeof (job_fields[0]))
+
+int job_field_index (const char *name)
+{
     size_t i;
+
+    for (i = 0; i < NFIELDS; i++) {
+        if (!strcmp (job_fields[i].name, name))
+            return (int)i;
+    }
+    return -1;
+}
+
+static void add_field (json_t *o, const struct job *job, size_t i)
+{
+    json_t *v = job_fields[i].get
+                    ? job_fields[i].get (job)
+                    : json_incref (json_object_get (job->req, job_fields[i].name));
+
+    if (v)
+        json_object_set_new (o, job_fields[i].name, v);
+}
+
+json_t *job_to_json (const struct job *job, const int *fields, int nfields)
+{
+    json_t *o = json_object ();
+    int i;
 
     if (!o)
         return NULL;
-    json_object_set_new (o, "id", json_integer ((json_int_t)job->id));
-    for (i = 0; i < sizeof (copy) / sizeof (copy[0]); i++) {
-        json_t *v = json_object_get (job->req, copy[i]);
-        if (v)
-            json_object_set (o, copy[i], v);
+    if (!fields) {
+        for (i = 0; i < (int)NFIELDS; i++)
+            add_field (o, job, (size_t)i);
+        return o;
     }
-    json_object_set_new (o, "reasons",
-                         job->reason && job->state == JOB_PENDING
-                             ? json_pack ("[s]", job->reason)
-                             : json_array ());
+    for (i = 0; i < nfields; i++)
+        add_field (o, job, (size_t)fields[i]);
     return o;
 }
 

@@ -67,8 +67,11 @@ void job_clear_alloc (struct job *job);
 
 /* {"id","req","rt"}: what the store keeps. */
 json_t *job_record (const struct job *job);
-/* What aios-queue shows: flat, without the script and environment. */
-json_t *job_to_json (const struct job *job);
+/* What aios-queue shows: flat, without the script and environment.  With
+ * fields (indexes from job_field_index()), only those; NULL: every field. */
+json_t *job_to_json (const struct job *job, const int *fields, int nfields);
+/* Index of a field aios-queue may ask for; -1 if there is none. */
+int job_field_index (const char *name);
 
 struct jobtab;
 

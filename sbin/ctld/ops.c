@@ -292,28 +292,69 @@ static bool queue_match (const struct job *job, json_t *ids, json_t *users,
     return !partition || !strcmp (partition, job->partition);
 }
 
+/* The "fields" of a queue request as indexes (id always first); *n = -1
+ * for all fields.  NULL with text in err on an unknown field. */
+static int *queue_fields (json_t *names, int *n, aios_error_t *err)
+{
+    int *idx;
+    size_t i;
+    json_t *v;
+
+    *n = -1;
+    if (!names)
+        return NULL;
+    if (!json_is_array (names)
+        || !(idx = calloc (json_array_size (names) + 1, sizeof (int)))) {
+        errprintf (err, "queue: \"fields\" must be an array of field names");
+        return NULL;
+    }
+    idx[0] = job_field_index ("id");
+    *n = 1;
+    json_array_foreach (names, i, v) {
+        int k = json_is_string (v) ? job_field_index (json_string_value (v)) : -1;
+        if (k < 0) {
+            errprintf (err, "queue: unknown field %s",
+                       json_is_string (v) ? json_string_value (v) : "(not a string)");
+            free (idx);
+            *n = -1;
+            return NULL;
+        }
+        if (k != idx[0])
+            idx[(*n)++] = k;
+    }
+    return idx;
+}
+
 static void op_queue (struct conn *c, json_t *req, json_int_t seq)
 {
-    json_t *ids = NULL, *users = NULL, *states = NULL, *jobs;
+    json_t *ids = NULL, *users = NULL, *states = NULL, *names = NULL, *jobs;
     const char *partition = NULL;
-    aios_error_t err;
+    aios_error_t err = { "" };
+    int *fields, nfields;
     size_t i;
 
-    if (proto_unpack (req, &err, "queue", "{s?o s?o s?o s?s}", "ids", &ids,
+    if (proto_unpack (req, &err, "queue", "{s?o s?o s?o s?s s?o}", "ids", &ids,
                       "users", &users, "states", &states, "partition",
-                      &partition) < 0) {
+                      &partition, "fields", &names) < 0) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
     }
+    fields = queue_fields (names, &nfields, &err);
+    if (names && !fields) {
+        conn_error (c, seq, EINVAL, "%s", err.text);
+        return;
+    }
     if (!(jobs = json_array ())) {
+        free (fields);
         conn_error (c, seq, ENOMEM, "out of memory");
         return;
     }
     for (i = 0; i < jobtab_count (c->ctld->jobs); i++) {
         struct job *job = jobtab_at (c->ctld->jobs, i);
         if (queue_match (job, ids, users, states, partition))
-            json_array_append_new (jobs, job_to_json (job));
+            json_array_append_new (jobs, job_to_json (job, fields, nfields));
     }
+    free (fields);
     conn_send (c, json_pack ("{s:I s:o s:f}", "seq", seq, "jobs", jobs,
                              "now", ctld_now ()));
 }
