@@ -62,4 +62,15 @@ test_expect_success ROOT 'nobody can read the queue' '
 	grep JOBID q
 '
 
+test_expect_success ROOT 'aios-local runs a whole cluster as a non-root user' '
+	mkdir -m 0777 nr &&
+	(cd nr && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env -i PATH="$PATH" TMPDIR="$PWD" \
+		aios-local run --nodes 2 -- sh -c "aios-submit --wait -o \"\$PWD/nr.out\" --wrap \"id -un\" && aios-nodes --noheader | wc -l") >nr.log &&
+	grep -x "2" nr.log &&
+	echo nobody >nr.exp &&
+	test_cmp nr.exp nr/nr.out &&
+	test "$(ls nr | grep -c aios-local)" = 0
+'
+
 test_done

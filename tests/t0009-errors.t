@@ -113,4 +113,10 @@ test_expect_success 'every tool has --help and --version' '
 	done
 '
 
+test_expect_success 'aios-local run exits with the status of its command' '
+	test_expect_code 3 aios-local run --nodes 1 -- sh -c "exit 3" &&
+	test_expect_code 2 aios-local run --nodes 1 2>err &&
+	grep "no command given" err
+'
+
 test_done
