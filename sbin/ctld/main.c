@@ -122,6 +122,7 @@ static void accept_cb (struct evconnlistener *l, evutil_socket_t fd,
     if (tcp) {
         int one = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+        setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof (one));
     }
     if (!conn_create (ctld, fd, tcp))
         log_err ("cannot set up a connection: %s", strerror (errno));

@@ -121,6 +121,10 @@ void nodeops_check_timeouts (struct ctld *ctld, double now)
         n->base = NODE_DOWN;
         node_set_reason (n, "not responding", now);
         fail_node_jobs (ctld, n, why);
+        /* A silent connection may be dead without a FIN: drop it, so the
+         * node can register again when it comes back. */
+        if (n->conn)
+            conn_destroy (n->conn);
     }
 }
 
