@@ -121,3 +121,18 @@ if ! command -v test_path_is_missing >/dev/null 2>&1; then
         fi
     }
 fi
+
+# Sharness runs "cleanup" only when every test passed; a failing test must
+# not leave its cluster running, so test_done and die (an unexpected exit)
+# stop it too, unless -d or -i asked to keep everything for a look.
+_aios_stop_on_exit() {
+    if [ -z "${debug:-}${immediate:-}" ] && [ -f "$SHARNESS_TRASH_DIRECTORY/cluster/aios.yaml" ]; then
+        aios_stop >/dev/null 2>&1
+    fi
+}
+if type declare >/dev/null 2>&1; then
+    eval "_sharness_$(declare -f test_done)"
+    test_done() { _aios_stop_on_exit; _sharness_test_done "$@"; }
+    eval "_sharness_$(declare -f die)"
+    die() { _aios_stop_on_exit; _sharness_die "$@"; }
+fi
