@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 
 #include "frame.h"
 
@@ -79,6 +80,33 @@ int frame_decode (const char *buf, size_t avail, size_t max,
     *obj = o;
     *consumed = FRAME_HEADER + n;
     return 1;
+}
+
+int frame_evbuffer_next (struct evbuffer *in, size_t max, json_t **obj,
+                         aios_error_t *err)
+{
+    char hdr[FRAME_HEADER];
+    uint32_t be;
+    size_t n, consumed;
+    unsigned char *p;
+    int rc;
+
+    if (evbuffer_copyout (in, hdr, sizeof (hdr)) < (ssize_t)sizeof (hdr))
+        return 0;
+    memcpy (&be, hdr, sizeof (be));
+    n = ntohl (be);
+    if (n > max) /* refused from the header: nothing more is read */
+        return frame_decode (hdr, sizeof (hdr), max, obj, &consumed, err);
+    if (evbuffer_get_length (in) < FRAME_HEADER + n)
+        return 0;
+    if (!(p = evbuffer_pullup (in, (ssize_t)(FRAME_HEADER + n)))) {
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
+    }
+    rc = frame_decode ((const char *)p, FRAME_HEADER + n, max, obj, &consumed, err);
+    if (rc > 0)
+        evbuffer_drain (in, consumed);
+    return rc;
 }
 
 static int write_all (int fd, const char *buf, size_t len)

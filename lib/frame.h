@@ -33,6 +33,14 @@ char *frame_encode (const json_t *obj, size_t max, size_t *len, aios_error_t *er
 int frame_decode (const char *buf, size_t avail, size_t max,
                   json_t **obj, size_t *consumed, aios_error_t *err);
 
+/* Take the next whole frame off a libevent input buffer (event loops).
+ * Same returns as frame_decode(); on 1 the frame is drained from in.  Only
+ * the frame itself is made contiguous, and an oversize length is refused
+ * from its header alone. */
+struct evbuffer;
+int frame_evbuffer_next (struct evbuffer *in, size_t max, json_t **obj,
+                         aios_error_t *err);
+
 /* Blocking helpers for tools and tests on a plain fd.
  * frame_read returns NULL with errno ECONNRESET at a clean EOF. */
 int frame_write_fd (int fd, const json_t *obj, size_t max, aios_error_t *err);

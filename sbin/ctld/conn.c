@@ -329,34 +329,20 @@ static void conn_read_cb (struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     struct evbuffer *in = bufferevent_get_input (bev);
-    size_t max = c->role == CONN_NODE ? FRAME_MAX_REPLY : FRAME_MAX_REQUEST;
 
     while (!c->closing) {
-        size_t avail = evbuffer_get_length (in), consumed = 0, want;
-        unsigned char *p;
         json_t *msg = NULL;
         aios_error_t err;
-        int rc;
+        int rc = frame_evbuffer_next (in, FRAME_MAX_REQUEST, &msg, &err);
 
-        if (avail < FRAME_HEADER)
+        if (rc == 0)
             return;
-        p = evbuffer_pullup (in, FRAME_HEADER);
-        want = FRAME_HEADER + ((size_t)p[0] << 24 | (size_t)p[1] << 16
-                               | (size_t)p[2] << 8 | (size_t)p[3]);
-        if (want - FRAME_HEADER <= max && avail < want)
-            return; /* wait for the rest */
-        p = evbuffer_pullup (in, want - FRAME_HEADER <= max ? (ssize_t)want
-                                                            : FRAME_HEADER);
-        rc = frame_decode ((const char *)p, want - FRAME_HEADER <= max ? want
-                                                                       : FRAME_HEADER,
-                           max, &msg, &consumed, &err);
         if (rc < 0) {
             log_warn ("%s: %s", c->peer, err.text);
             conn_error (c, -1, errno, "%s", err.text);
             conn_close (c);
             return;
         }
-        evbuffer_drain (in, consumed);
         rc = dispatch (c, msg);
         json_decref (msg);
         if (rc < 0) {

@@ -283,26 +283,19 @@ static void ctl_read_cb (struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input (bev);
 
     while (nd->ctl) {
-        size_t avail = evbuffer_get_length (in), consumed;
-        unsigned char *p;
         json_t *msg = NULL;
         aios_error_t err;
         const char *op;
         json_int_t seq = -1;
-        int rc;
+        /* a launch carries a whole submitted request and more */
+        int rc = frame_evbuffer_next (in, FRAME_MAX_REPLY, &msg, &err);
 
-        if (avail < FRAME_HEADER)
-            return;
-        p = evbuffer_pullup (in, -1);
-        rc = frame_decode ((const char *)p, avail, FRAME_MAX_REQUEST, &msg,
-                           &consumed, &err);
         if (rc == 0)
             return;
         if (rc < 0) {
             ctl_drop (nd, err.text);
             return;
         }
-        evbuffer_drain (in, consumed);
         json_unpack (msg, "{s?I}", "seq", &seq);
         if (nd->ctl_state == CTL_HELLO) {
             if (check_hello_reply (nd, msg) < 0)

@@ -75,17 +75,12 @@ static void peer_read_cb (struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input (bev);
 
     for (;;) {
-        size_t avail = evbuffer_get_length (in), consumed;
         json_t *msg = NULL;
         aios_error_t err;
         const char *op = NULL;
         json_int_t seq = -1;
-        int rc;
+        int rc = frame_evbuffer_next (in, FRAME_MAX_REQUEST, &msg, &err);
 
-        if (avail < FRAME_HEADER)
-            return;
-        rc = frame_decode ((const char *)evbuffer_pullup (in, -1), avail,
-                           FRAME_MAX_REQUEST, &msg, &consumed, &err);
         if (rc == 0)
             return;
         if (rc < 0) {
@@ -93,7 +88,6 @@ static void peer_read_cb (struct bufferevent *bev, void *arg)
             peer_free (p);
             return;
         }
-        evbuffer_drain (in, consumed);
         json_unpack (msg, "{s?I s?s}", "seq", &seq, "op", &op);
         if (!op)
             peer_send (p, proto_error (seq, EPROTO, "request has no \"op\""));

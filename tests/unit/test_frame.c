@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
+
 #include "frame.h"
 #include "proto.h"
 
@@ -176,6 +178,44 @@ static void test_fd_roundtrip_and_truncation (void **state)
     json_decref (o);
 }
 
+static void test_evbuffer (void **state)
+{
+    struct evbuffer *in = evbuffer_new ();
+    char buf[64];
+    size_t n = raw_frame (buf, 7, "{\"a\":1}", 7);
+    json_t *o = NULL;
+    aios_error_t err;
+
+    assert_non_null (in);
+    /* a frame arriving in pieces, then two at once */
+    evbuffer_add (in, buf, 3);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), 0);
+    evbuffer_add (in, buf + 3, n - 4);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), 0);
+    evbuffer_add (in, buf + n - 1, 1);
+    evbuffer_add (in, buf, n);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), 1);
+    assert_non_null (json_object_get (o, "a"));
+    json_decref (o);
+    assert_int_equal (evbuffer_get_length (in), n);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), 1);
+    json_decref (o);
+    assert_int_equal (evbuffer_get_length (in), 0);
+    /* an oversize length is refused from the header alone */
+    raw_frame (buf, 5000, "", 0);
+    evbuffer_add (in, buf, 4);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), -1);
+    assert_int_equal (errno, EMSGSIZE);
+    assert_string_equal (err.text, "frame of 5000 bytes exceeds the limit of 1024");
+    evbuffer_drain (in, evbuffer_get_length (in));
+    /* garbage inside a complete frame */
+    n = raw_frame (buf, 5, "hello", 5);
+    evbuffer_add (in, buf, n);
+    assert_int_equal (frame_evbuffer_next (in, 1024, &o, &err), -1);
+    assert_int_equal (errno, EPROTO);
+    evbuffer_free (in);
+}
+
 static void test_proto_helpers (void **state)
 {
     json_t *e = proto_error (5, ENOENT, "job %d: no such job", 9);
@@ -210,6 +250,7 @@ int main (void)
         cmocka_unit_test (test_empty_and_dupes),
         cmocka_unit_test (test_two_frames_in_one_buffer),
         cmocka_unit_test (test_fd_roundtrip_and_truncation),
+        cmocka_unit_test (test_evbuffer),
         cmocka_unit_test (test_proto_helpers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
