@@ -200,29 +200,6 @@ static json_t *alloc_to_json (const struct job *job)
     return a;
 }
 
-static json_t *rt_to_json (const struct job *job)
-{
-    return json_pack ("{s:s s:s* s:b s:b s:f s:f s:s* s:o s:i s:i s:f s:I}",
-                      "state", job_state_name (job->state),
-                      "reason", job->reason,
-                      "held", job->held,
-                      "cancel_requested", job->cancel_requested,
-                      "start_time", job->start_time,
-                      "end_time", job->end_time,
-                      "nodelist", job->nodelist,
-                      "alloc", alloc_to_json (job),
-                      "exit_code", job->exit_code,
-                      "signal", job->term_signal,
-                      "cpu_time", job->cpu_time,
-                      "max_rss_kb", (json_int_t)job->max_rss_kb);
-}
-
-json_t *job_record (const struct job *job)
-{
-    return json_pack ("{s:I s:O s:o}", "id", (json_int_t)job->id,
-                      "req", job->req, "rt", rt_to_json (job));
-}
-
 /* --- what aios-queue shows: one table of fields -------------------------- */
 
 typedef json_t *(*job_get_f) (const struct job *job);
@@ -281,39 +258,41 @@ static json_t *get_rss (const struct job *j)
     return json_integer ((json_int_t)j->max_rss_kb);
 }
 
-/* get NULL: copied from the request as submitted. */
+/* get NULL: copied from the request as submitted.  stored: part of the
+ * runtime record the state file keeps (parse_rt() reads it back). */
 static const struct {
     const char *name;
     job_get_f get;
+    bool stored;
 } job_fields[] = {
-    { "id", get_id },
-    { "name", NULL },
-    { "user", NULL },
-    { "uid", NULL },
-    { "gid", NULL },
-    { "partition", NULL },
-    { "state", get_state },
-    { "reason", get_reason },
-    { "reasons", get_reasons },
-    { "held", get_held },
-    { "cancel_requested", get_cancel },
-    { "nodes", NULL },
-    { "ntasks", NULL },
-    { "cpus_per_task", NULL },
-    { "mem_mb", NULL },
-    { "time_limit", NULL },
-    { "submit_time", NULL },
-    { "start_time", get_start },
-    { "end_time", get_end },
-    { "nodelist", get_nodelist },
-    { "alloc", alloc_to_json },
-    { "exit_code", get_exit },
-    { "signal", get_signal },
-    { "cpu_time", get_cpu_time },
-    { "max_rss_kb", get_rss },
-    { "workdir", NULL },
-    { "output", NULL },
-    { "error", NULL },
+    { "id", get_id, false },
+    { "name", NULL, false },
+    { "user", NULL, false },
+    { "uid", NULL, false },
+    { "gid", NULL, false },
+    { "partition", NULL, false },
+    { "state", get_state, true },
+    { "reason", get_reason, true },
+    { "reasons", get_reasons, false },
+    { "held", get_held, true },
+    { "cancel_requested", get_cancel, true },
+    { "nodes", NULL, false },
+    { "ntasks", NULL, false },
+    { "cpus_per_task", NULL, false },
+    { "mem_mb", NULL, false },
+    { "time_limit", NULL, false },
+    { "submit_time", NULL, false },
+    { "start_time", get_start, true },
+    { "end_time", get_end, true },
+    { "nodelist", get_nodelist, true },
+    { "alloc", alloc_to_json, true },
+    { "exit_code", get_exit, true },
+    { "signal", get_signal, true },
+    { "cpu_time", get_cpu_time, true },
+    { "max_rss_kb", get_rss, true },
+    { "workdir", NULL, false },
+    { "output", NULL, false },
+    { "error", NULL, false },
 };
 #define NFIELDS (sizeof (job_fields) / sizeof (job_fields[0]))
 
@@ -336,6 +315,19 @@ static void add_field (json_t *o, const struct job *job, size_t i)
 
     if (v)
         json_object_set_new (o, job_fields[i].name, v);
+}
+
+json_t *job_record (const struct job *job)
+{
+    json_t *rt = json_object ();
+    size_t i;
+
+    for (i = 0; rt && i < NFIELDS; i++) {
+        if (job_fields[i].stored)
+            add_field (rt, job, i);
+    }
+    return json_pack ("{s:I s:O s:o}", "id", (json_int_t)job->id, "req",
+                      job->req, "rt", rt);
 }
 
 json_t *job_to_json (const struct job *job, const int *fields, int nfields)
