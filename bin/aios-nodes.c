@@ -170,16 +170,6 @@ static void print_table (json_t *nodes, bool header)
     free (rows);
 }
 
-static void print_json (json_t *nodes)
-{
-    json_t *out = json_pack ("{s:i s:O}", "version", 1, "nodes", nodes);
-
-    if (!out || json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
-        cli_die ("cannot print the nodes as JSON");
-    putchar ('\n');
-    json_decref (out);
-}
-
 /* --- main ---------------------------------------------------------------- */
 
 static void parse_args (struct args *a, int argc, char **argv)
@@ -218,7 +208,7 @@ int main (int argc, char **argv)
         cli_die ("malformed reply to \"nodes\" from the controller");
     sel = select_nodes (nodes, a.names);
     if (a.json)
-        print_json (sel);
+        cli_print_json ("nodes", sel);
     else
         print_table (sel, !a.noheader);
     json_decref (sel);

@@ -452,16 +452,6 @@ static void print_table (const struct query *q, json_t *jobs, double now)
     layout_destroy (l);
 }
 
-static void print_json (json_t *jobs)
-{
-    json_t *out = json_pack ("{s:i s:O}", "version", 1, "jobs", jobs);
-
-    if (!out || json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
-        cli_die ("cannot print the jobs as JSON");
-    putchar ('\n');
-    json_decref (out);
-}
-
 /* --- options ------------------------------------------------------------- */
 
 typedef json_t *(*item_f) (const char *item);
@@ -617,7 +607,7 @@ int main (int argc, char **argv)
     if (now <= 0)
         now = (double)time (NULL);
     if (q.json)
-        print_json (jobs);
+        cli_print_json ("jobs", jobs);
     else
         print_table (&q, jobs, now);
     json_decref (rep);

@@ -140,3 +140,13 @@ long long cli_jint (json_t *o, const char *key)
 {
     return (long long)json_integer_value (json_object_get (o, key));
 }
+
+void cli_print_json (const char *key, json_t *array)
+{
+    json_t *out = json_pack ("{s:i s:O}", "version", 1, key, array);
+
+    if (!out || json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
+        cli_die ("cannot print the %s as JSON", key);
+    putchar ('\n');
+    json_decref (out);
+}

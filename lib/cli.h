@@ -42,6 +42,9 @@ json_t *cli_rpc (struct aios_client *c, json_t *req);
 const char *cli_jstr (json_t *o, const char *key, const char *dflt);
 long long cli_jint (json_t *o, const char *key);
 
+/* Print {"version": 1, key: array} indented to stdout (--json output). */
+void cli_print_json (const char *key, json_t *array);
+
 /* Allocation that cannot fail (exits). */
 void *cli_xmalloc (size_t n);
 char *cli_xstrdup (const char *s);

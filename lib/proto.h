@@ -13,7 +13,8 @@
  *
  * Client ops (to aiosctld): submit, cancel, queue, nodes, wait, ping.
  * Node ops (aiosd -> aiosctld): register, heartbeat, complete.
- * Controller ops (aiosctld -> aiosd): launch, signal, terminate, ack.
+ * Controller ops (aiosctld -> aiosd): launch, signal, terminate.  The
+ * controller acknowledges a node's "complete" with a reply carrying its "id".
  */
 #ifndef AIOS_PROTO_H
 #define AIOS_PROTO_H

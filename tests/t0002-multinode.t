@@ -8,7 +8,7 @@ test_expect_success 'start a 4-node cluster with 4 CPUs each' '
 	cleanup aios_stop
 '
 
-test_expect_success 'a held job occupies nothing; -N 2 spans two nodes' '
+test_expect_success '-N 2 spans two nodes, one task on each' '
 	id=$(aios-submit --parsable -N 2 -o two.out --wrap "echo \$AIOS_JOB_NODELIST \$AIOS_NNODES \$AIOS_NTASKS; sleep 30") &&
 	aios_wait_state $id RUNNING &&
 	test "$(job_field $id %N)" = "node[1-2]" &&

@@ -10,6 +10,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "nodes.h"
+#include "parse.h"
 #include "place.h"
 #include "store.h"
 
@@ -153,12 +154,14 @@ int sched_check_possible (struct ctld *ctld, struct job *job, aios_error_t *err)
     free (caps);
     if (!ok) {
         errno = EINVAL;
+        char mem[32] = "", sz[16];
+        if (job->mem_mb > 0)
+            snprintf (mem, sizeof (mem), " and %s per node",
+                      format_size_mb (job->mem_mb, sz, sizeof (sz)));
         return errprintf (err, "requested node configuration is not available: "
-                          "%d task(s) x %d CPU(s)%s%s on %s%d node(s) do not fit "
-                          "in partition %s", job->ntasks, job->cpus_per_task,
-                          job->mem_mb ? " with memory per node " : "",
-                          job->mem_mb ? "as asked" : "",
-                          job->nodes ? "" : "up to ",
+                          "%d task(s) of %d CPU(s)%s do not fit on %s%d node(s) "
+                          "of partition %s", job->ntasks, job->cpus_per_task,
+                          mem, job->nodes ? "" : "up to ",
                           job->nodes ? job->nodes : (int)p->nnodes, p->name);
     }
     return 0;
