@@ -58,6 +58,16 @@ test_expect_success 'a bad directive names its line' '
 	grep "^aios-submit: quote.sh: line 2: unterminated quote" err3
 '
 
+test_expect_success 'a long option in a directive takes the next word; --wrap is refused' '
+	printf "#!/bin/sh\n#AIOS --time 10:00 --job-name spaced\n" >long.sh &&
+	id=$(aios-submit --parsable -H long.sh) &&
+	test "$(job_field $id "%l %j")" = "10:00 spaced" &&
+	aios-cancel $id &&
+	printf "#!/bin/sh\n#AIOS --wrap=true\n" >wrap.sh &&
+	test_must_fail aios-submit wrap.sh 2>err &&
+	grep "^aios-submit: wrap.sh: line 2: --wrap is not allowed in a script$" err
+'
+
 test_expect_success 'directives after the first command are ignored' '
 	printf "#!/bin/sh\necho hi\n#AIOS --frobnicate\n" >late.sh &&
 	id=$(aios-submit --parsable -H late.sh) &&
