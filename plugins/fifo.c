@@ -8,10 +8,13 @@ static double fifo_priority (const struct aios_policy_job *job,
     return -job->submit_time;
 }
 
-int aios_policy_init (struct aios_policy_ops *ops)
+int aios_policy_fifo_init (struct aios_policy_ops *ops);
+int aios_policy_fifo_init (struct aios_policy_ops *ops)
 {
     ops->abi = AIOS_POLICY_ABI;
     ops->name = "fifo";
     ops->priority = fifo_priority;
     return 0;
 }
+
+AIOS_POLICY_EXPORT (aios_policy_fifo_init)

@@ -9,6 +9,10 @@ static int node_capacity (const struct place_node *n, const struct place_req *re
 {
     if (!n->usable || n->cpus_free < req->cpus_per_task)
         return 0;
+    if (req->exclusive && !n->idle)
+        return 0;
+    if (n->gpus_free < req->gpus_per_node)
+        return 0;
     if (req->mem_mb > 0 && n->mem_free < req->mem_mb)
         return 0;
     return n->cpus_free / req->cpus_per_task;
@@ -87,7 +91,8 @@ static int place_exact (const struct place_node *nodes, int nnodes,
 static int req_valid (const struct place_req *req)
 {
     return req && req->ntasks >= 1 && req->cpus_per_task >= 1
-        && req->nodes >= 0 && req->nodes <= req->ntasks;
+        && req->nodes >= 0 && req->nodes <= req->ntasks
+        && req->gpus_per_node >= 0;
 }
 
 int place_job (const struct place_node *nodes, int nnodes,

@@ -3,7 +3,8 @@
  * A job asks for ntasks tasks of cpus_per_task CPUs each and mem_mb of
  * memory on every node it uses; nodes > 0 asks for exactly that many nodes
  * (each gets at least one task), nodes == 0 for as few as needed.  Tasks are
- * packed onto nodes in the order given (block distribution).
+ * packed onto nodes in the order given (block distribution).  An exclusive
+ * job takes only idle nodes; gpus_per_node GPUs must be free on each.
  */
 #ifndef AIOS_SCHED_PLACE_H
 #define AIOS_SCHED_PLACE_H
@@ -14,6 +15,8 @@
 struct place_node {
     int cpus_free;
     uint64_t mem_free;
+    int gpus_free;
+    bool idle;              /* nothing allocated (for exclusive jobs) */
     bool usable;            /* up, not drained, in the job's partition */
 };
 
@@ -22,6 +25,8 @@ struct place_req {
     int ntasks;             /* >= 1 */
     int cpus_per_task;      /* >= 1 */
     uint64_t mem_mb;        /* per node, 0 = none */
+    int gpus_per_node;      /* every node used needs this many free */
+    bool exclusive;         /* only idle nodes (whole nodes) */
 };
 
 /* On success returns the number of nodes used (k) and fills idx[0..k) with

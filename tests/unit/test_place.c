@@ -17,13 +17,13 @@ static int setup_nodes (void **state)
     int i;
 
     for (i = 0; i < N; i++)
-        nodes[i] = (struct place_node){ 4, 1024, true };
+        nodes[i] = (struct place_node){ .cpus_free = 4, .mem_free = 1024, .idle = true, .usable = true };
     return 0;
 }
 
 static void test_single_task (void **state)
 {
-    struct place_req r = { 0, 1, 1, 0 };
+    struct place_req r = { 0, 1, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 1);
@@ -33,7 +33,7 @@ static void test_single_task (void **state)
 
 static void test_packs_in_order (void **state)
 {
-    struct place_req r = { 0, 6, 1, 0 };
+    struct place_req r = { 0, 6, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 2);
@@ -45,7 +45,7 @@ static void test_packs_in_order (void **state)
 
 static void test_cpus_per_task (void **state)
 {
-    struct place_req r = { 0, 2, 3, 0 };
+    struct place_req r = { 0, 2, 3, 0, 0, false };
     int idx[N], tasks[N];
 
     /* 3 CPUs per task: one task per 4-CPU node */
@@ -56,7 +56,7 @@ static void test_cpus_per_task (void **state)
 
 static void test_skips_unusable_and_busy (void **state)
 {
-    struct place_req r = { 0, 4, 1, 0 };
+    struct place_req r = { 0, 4, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     nodes[0].usable = false;
@@ -70,7 +70,7 @@ static void test_skips_unusable_and_busy (void **state)
 
 static void test_exact_nodes (void **state)
 {
-    struct place_req r = { 3, 5, 1, 0 };
+    struct place_req r = { 3, 5, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 3);
@@ -83,7 +83,7 @@ static void test_exact_nodes (void **state)
 
 static void test_exact_prefers_room (void **state)
 {
-    struct place_req r = { 2, 7, 1, 0 };
+    struct place_req r = { 2, 7, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     nodes[0].cpus_free = 1;
@@ -96,7 +96,7 @@ static void test_exact_prefers_room (void **state)
 
 static void test_memory (void **state)
 {
-    struct place_req r = { 2, 2, 1, 600 };
+    struct place_req r = { 2, 2, 1, 600, 0, false };
     int idx[N], tasks[N];
 
     nodes[0].mem_free = 500;
@@ -108,26 +108,26 @@ static void test_memory (void **state)
 
 static void test_does_not_fit (void **state)
 {
-    struct place_req r = { 0, 17, 1, 0 };
+    struct place_req r = { 0, 17, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 0);
-    r = (struct place_req){ 5, 5, 1, 0 };
+    r = (struct place_req){ 5, 5, 1, 0, 0, false };
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 0);
-    r = (struct place_req){ 0, 1, 5, 0 };
+    r = (struct place_req){ 0, 1, 5, 0, 0, false };
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), 0);
 }
 
 static void test_invalid (void **state)
 {
-    struct place_req r = { 0, 0, 1, 0 };
+    struct place_req r = { 0, 0, 1, 0, 0, false };
     int idx[N], tasks[N];
 
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), -1);
     assert_int_equal (errno, EINVAL);
-    r = (struct place_req){ 3, 2, 1, 0 };
+    r = (struct place_req){ 3, 2, 1, 0, 0, false };
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), -1);
-    r = (struct place_req){ 0, 1, 0, 0 };
+    r = (struct place_req){ 0, 1, 0, 0, 0, false };
     assert_int_equal (place_job (nodes, N, &r, idx, tasks), -1);
     assert_int_equal (place_job (NULL, N, &r, idx, tasks), -1);
     assert_int_equal (place_job (nodes, N, NULL, idx, tasks), -1);
@@ -135,7 +135,7 @@ static void test_invalid (void **state)
 
 static void test_possible (void **state)
 {
-    struct place_req ok = { 0, 16, 1, 0 }, no = { 0, 17, 1, 0 };
+    struct place_req ok = { 0, 16, 1, 0, 0, false }, no = { 0, 17, 1, 0, 0, false };
 
     assert_true (place_possible (nodes, N, &ok));
     assert_false (place_possible (nodes, N, &no));
