@@ -32,13 +32,22 @@ static const char *usage_text =
     "        %D nodes      %C CPUs        %R nodelist or (reason)\n"
     "        %N nodelist   %r reason      %V submit time %S start time\n"
     "        %e end time   %m memory      %Z work dir    %o exit code\n"
-    "        %% a '%'; other text is copied\n"
+    "        %Q priority   %y position    %Y scheduled nodes\n"
+    "        %b GPUs per node\n"
+    "        %% a '%'; other text is copied (%S of a pending job is its\n"
+    "        estimated start)\n"
+    "      --start                   pending jobs with their estimated start,\n"
+    "                                queue position and scheduled nodes\n"
+    "      --why=JOBID               every reason the job waits, what is ahead\n"
+    "                                of it, its estimated start, and what would\n"
+    "                                let it start sooner\n"
+    "      --stats                   scheduler counters (like sdiag)\n"
     "  -h, --noheader                print no header line\n"
     "      --json                    print the jobs as JSON\n"
     "      --help                    show this help\n"
     "  -V, --version                 show the version\n";
 
-enum { OPT_JSON = 256, OPT_HELP };
+enum { OPT_JSON = 256, OPT_HELP, OPT_START, OPT_WHY, OPT_STATS };
 
 static const struct option opts[] = {
     { "jobs", required_argument, NULL, 'j' },
@@ -48,6 +57,9 @@ static const struct option opts[] = {
     { "format", required_argument, NULL, 'o' },
     { "noheader", no_argument, NULL, 'h' },
     { "json", no_argument, NULL, OPT_JSON },
+    { "start", no_argument, NULL, OPT_START },
+    { "why", required_argument, NULL, OPT_WHY },
+    { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -55,6 +67,7 @@ static const struct option opts[] = {
 static const char *shortopts = "j:u:t:p:o:hV";
 
 static const char *default_format = "%i %P %j %u %T %M %D %R";
+static const char *start_format = "%.6i %.9P %.10j %.8u %.2t %.19S %.4y %.6D %.12Y %R";
 enum { DEFAULT_NAME_MAX = 24 };
 
 struct query {
@@ -65,6 +78,9 @@ struct query {
     const char *format;
     bool noheader;
     bool json;
+    bool start;
+    long why;       /* job id, 0 = none */
+    bool stats;
 };
 
 /* --- reading a job object ------------------------------------------------ */
@@ -211,7 +227,36 @@ static const char *f_submit (json_t *job, double now, char *buf, size_t len)
 
 static const char *f_start (json_t *job, double now, char *buf, size_t len)
 {
+    if (job_pending (job))
+        return format_stamp (jreal (job, "est_start"), buf, len);
     return format_stamp (jreal (job, "start_time"), buf, len);
+}
+
+static const char *f_priority (json_t *job, double now, char *buf, size_t len)
+{
+    if (!json_object_get (job, "priority"))
+        return "";
+    snprintf (buf, len, "%.2f", jreal (job, "priority"));
+    return buf;
+}
+
+static const char *f_position (json_t *job, double now, char *buf, size_t len)
+{
+    if (cli_jint (job, "position") <= 0)
+        return "";
+    snprintf (buf, len, "%lld", cli_jint (job, "position"));
+    return buf;
+}
+
+static const char *f_schednodes (json_t *job, double now, char *buf, size_t len)
+{
+    return job_pending (job) ? cli_jstr (job, "est_nodes", "(null)") : "";
+}
+
+static const char *f_gpus (json_t *job, double now, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld", cli_jint (job, "gpus_per_node"));
+    return buf;
 }
 
 static const char *f_end (json_t *job, double now, char *buf, size_t len)
@@ -260,7 +305,11 @@ static const struct field {
     { 'N', "NODELIST", f_nodelist, "nodelist" },
     { 'r', "REASON", f_reason, "reason" },
     { 'V', "SUBMIT_TIME", f_submit, "submit_time" },
-    { 'S', "START_TIME", f_start, "start_time" },
+    { 'S', "START_TIME", f_start, "start_time,est_start,state" },
+    { 'Q', "PRIORITY", f_priority, "priority" },
+    { 'y', "POS", f_position, "position" },
+    { 'Y', "SCHEDNODES", f_schednodes, "est_nodes,state" },
+    { 'b', "GPUS", f_gpus, "gpus_per_node" },
     { 'e', "END_TIME", f_end, "end_time" },
     { 'm', "MIN_MEMORY", f_memory, "mem_mb" },
     { 'Z', "WORK_DIR", f_workdir, "workdir" },
@@ -525,6 +574,14 @@ static void apply_option (struct query *q, int c, const char *arg)
     case 'o': q->format = arg; break;
     case 'h': q->noheader = true; break;
     case OPT_JSON: q->json = true; break;
+    case OPT_START: q->start = true; break;
+    case OPT_STATS: q->stats = true; break;
+    case OPT_WHY: {
+        aios_error_t err;
+        if (parse_long (arg, 1, LONG_MAX, &q->why, &err) < 0)
+            cli_usage_error ("--why: invalid job id \"%s\"", arg);
+        break;
+    }
     case OPT_HELP: fputs (usage_text, stdout); exit (CLI_OK);
     case 'V': cli_version ();
     }
@@ -543,6 +600,13 @@ static void parse_args (struct query *q, int argc, char **argv)
     }
     if (optind < argc)
         cli_usage_error ("unexpected argument \"%s\"", argv[optind]);
+    if (q->start) {
+        if (q->states)
+            cli_usage_error ("--start lists pending jobs: it takes no --states");
+        add_items (&q->states, "--start", "PENDING", item_state);
+        if (!q->format)
+            q->format = start_format;
+    }
     if (q->states)
         states_all (&q->states);
     if (q->format && !q->json)
@@ -590,6 +654,132 @@ static json_t *queue_request (const struct query *q)
     return req;
 }
 
+/* --- why and stats -------------------------------------------------------- */
+
+static const char *reason_text (const char *name)
+{
+    static const struct {
+        const char *name, *text;
+    } texts[] = {
+        { "JobHeldUser", "held: it does not start until released" },
+        { "InvalidPartition", "its partition no longer exists" },
+        { "PartitionTimeLimit", "its time limit is over the partition's max_time" },
+        { "PartitionNodeLimit", "it asks more than the partition has" },
+        { "BadConstraints", "no node of the partition has the features it asks for" },
+        { "ReqNodeNotAvail", "it fits only with nodes that are down or drained" },
+        { "Resources", "not enough free resources now" },
+        { "Priority", "higher-priority jobs of its partition wait before it" },
+        { "Reservation", "it fits now but would delay the job that holds the "
+                         "backfill reservation" },
+        { "Dependency", "it waits for other jobs" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof (texts) / sizeof (texts[0]); i++)
+        if (!strcmp (texts[i].name, name))
+            return texts[i].text;
+    return "";
+}
+
+static void print_why (json_t *r)
+{
+    const char *state = cli_jstr (r, "state", "?");
+    json_t *a, *v;
+    size_t i;
+    char buf[64], in[32];
+    double est, now = (double)time (NULL);
+
+    printf ("Job %lld is %s in partition %s", cli_jint (r, "id"), state,
+            cli_jstr (r, "partition", "?"));
+    if (strcmp (state, "PENDING") != 0) {
+        const char *nodes = cli_jstr (r, "nodes", NULL);
+        if (nodes)
+            printf (" on %s", nodes);
+        if (jreal (r, "start_time") > 0)
+            printf (" since %s", format_stamp (jreal (r, "start_time"), buf,
+                                                 sizeof (buf)));
+        printf (": it is not waiting.\n");
+        return;
+    }
+    printf (" (policy %s, backfill %s).\n", cli_jstr (r, "policy", "?"),
+            cli_jstr (r, "backfill", "?"));
+    printf ("  Position:  %lld in its partition (priority %.2f)\n",
+            cli_jint (r, "position"), jreal (r, "priority"));
+    printf ("  Waiting for:\n");
+    a = json_object_get (r, "reasons");
+    json_array_foreach (a, i, v) {
+        const char *name = json_string_value (v);
+        printf ("    %-18s %s", name, reason_text (name));
+        if (!strcmp (name, "Priority")) {
+            json_t *ahead = json_object_get (r, "ahead"), *id;
+            size_t k;
+            printf (": %lld job(s) ahead", cli_jint (r, "nahead"));
+            json_array_foreach (ahead, k, id)
+                printf ("%s%lld", k ? "," : " (", (long long)json_integer_value (id));
+            if (json_array_size (ahead) > 0)
+                printf ("%s)", (json_int_t)json_array_size (ahead) < cli_jint (r, "nahead")
+                                   ? ",..." : "");
+        } else if (!strcmp (name, "Reservation") && cli_jint (r, "blocked_by") > 0)
+            printf (" (job %lld)", cli_jint (r, "blocked_by"));
+        printf ("\n");
+    }
+    a = json_object_get (r, "unavailable");
+    json_array_foreach (a, i, v)
+        printf ("  Unavailable node: %s (%s%s%s)\n", cli_jstr (v, "name", "?"),
+                cli_jstr (v, "state", "?"), json_object_get (v, "reason") ? ": " : "",
+                cli_jstr (v, "reason", ""));
+    est = jreal (r, "est_start");
+    if (est > 0) {
+        long delta = (long)(est - now);
+        printf ("  Estimated start: %s (in %s) on %s\n",
+                format_stamp (est, buf, sizeof (buf)),
+                format_time (delta > 0 ? delta : 0, in, sizeof (in)),
+                cli_jstr (r, "est_nodes", "?"));
+        printf ("    (assuming running jobs use their whole time limits)\n");
+    } else
+        printf ("  Estimated start: unknown\n");
+    a = json_object_get (r, "hints");
+    json_array_foreach (a, i, v)
+        printf ("  Hint: %s\n", json_string_value (v));
+}
+
+static void print_stats (json_t *r)
+{
+    printf ("Scheduler (policy %s, backfill %s)\n", cli_jstr (r, "policy", "?"),
+            cli_jstr (r, "backfill", "?"));
+    printf ("  Passes:            %lld\n", cli_jint (r, "passes"));
+    printf ("  Last pass:         %.0f us (%lld jobs pending, %lld started)\n",
+            jreal (r, "last_us"), cli_jint (r, "last_depth"),
+            cli_jint (r, "last_started"));
+    printf ("  Max pass:          %.0f us\n", jreal (r, "max_us"));
+    printf ("  Mean pass:         %.0f us\n", jreal (r, "mean_us"));
+    printf ("  Jobs started:      %lld (%lld by backfill)\n", cli_jint (r, "started"),
+            cli_jint (r, "backfilled"));
+    printf ("  Requests served:   %lld\n", cli_jint (r, "rpcs"));
+}
+
+static int run_single (const struct query *q, const char *op)
+{
+    struct aios_client *c = cli_connect ();
+    json_t *req = proto_request (op, 0), *rep;
+
+    if (q->why)
+        json_object_set_new (req, "id", json_integer (q->why));
+    rep = cli_rpc (c, req);
+    json_object_del (rep, "seq");
+    if (q->json)
+        cli_print_json (NULL, rep);
+    else if (q->why)
+        print_why (rep);
+    else
+        print_stats (rep);
+    json_decref (rep);
+    aios_client_close (c);
+    if (fflush (stdout) != 0 || ferror (stdout))
+        cli_die ("standard output: %s", strerror (errno));
+    return CLI_OK;
+}
+
 int main (int argc, char **argv)
 {
     struct query q = { 0 };
@@ -599,6 +789,12 @@ int main (int argc, char **argv)
 
     cli_init (argv[0]);
     parse_args (&q, argc, argv);
+    if (q.why && q.stats)
+        cli_usage_error ("give --why or --stats, not both");
+    if (q.why)
+        return run_single (&q, "why");
+    if (q.stats)
+        return run_single (&q, "stats");
     c = cli_connect ();
     rep = cli_rpc (c, queue_request (&q));
     if (json_unpack (rep, "{s:o s?F}", "jobs", &jobs, "now", &now) < 0

@@ -33,6 +33,13 @@ static const char *usage_text =
     "                            D-HH:MM, D-HH:MM:SS or UNLIMITED\n"
     "                            [the partition's max_time]\n"
     "  -p, --partition=NAME      partition [the default partition]\n"
+    "  -G, --gpus=N              GPUs for the whole job, spread evenly over\n"
+    "                            its nodes [none]\n"
+    "      --gpus-per-node=N     GPUs on every node of the job [none]\n"
+    "      --exclusive           whole nodes: no other job shares them\n"
+    "  -C, --constraint=LIST     only nodes with all these features (a,b)\n"
+    "  -q, --qos=NAME            quality of service [normal]\n"
+    "      --nice[=N]            lower the job's priority by N [100]\n"
     "  -o, --output=PATTERN      stdout file [aios-%j.out]; %j job id,\n"
     "                            %x job name, %u user, %N node, %% a '%'\n"
     "  -e, --error=PATTERN       stderr file [with stdout]\n"
@@ -42,6 +49,8 @@ static const char *usage_text =
     "  -H, --hold                submit held\n"
     "      --wrap=COMMAND        run COMMAND under /bin/sh as the script\n"
     "      --parsable            print only the job id\n"
+    "      --test-only           print when and where the job would start;\n"
+    "                            do not submit it\n"
     "  -W, --wait                wait for the job to end; exit with its exit\n"
     "                            code (128+signal if killed)\n"
     "  -h, --help                show this help\n"
@@ -52,6 +61,10 @@ enum {
     OPT_EXPORT,
     OPT_WRAP,
     OPT_PARSABLE,
+    OPT_GPUS_PER_NODE,
+    OPT_EXCLUSIVE,
+    OPT_NICE,
+    OPT_TEST_ONLY,
 };
 
 static const struct option opts[] = {
@@ -62,6 +75,13 @@ static const struct option opts[] = {
     { "mem", required_argument, NULL, OPT_MEM },
     { "time", required_argument, NULL, 't' },
     { "partition", required_argument, NULL, 'p' },
+    { "gpus", required_argument, NULL, 'G' },
+    { "gpus-per-node", required_argument, NULL, OPT_GPUS_PER_NODE },
+    { "exclusive", no_argument, NULL, OPT_EXCLUSIVE },
+    { "constraint", required_argument, NULL, 'C' },
+    { "qos", required_argument, NULL, 'q' },
+    { "nice", optional_argument, NULL, OPT_NICE },
+    { "test-only", no_argument, NULL, OPT_TEST_ONLY },
     { "output", required_argument, NULL, 'o' },
     { "error", required_argument, NULL, 'e' },
     { "chdir", required_argument, NULL, 'D' },
@@ -74,7 +94,7 @@ static const struct option opts[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
-static const char *shortopts = "+J:N:n:c:t:p:o:e:D:HWhV";
+static const char *shortopts = "+J:N:n:c:t:p:G:C:q:o:e:D:HWhV";
 
 struct submit {
     const char *name;
@@ -84,6 +104,14 @@ struct submit {
     uint64_t mem_mb;
     long time_limit;        /* 0 = unset */
     const char *partition;
+    long gpus;
+    long gpus_per_node;
+    bool exclusive;
+    const char *constraint;
+    const char *qos;
+    long nice;
+    bool nice_set;
+    bool test_only;
     const char *output;
     const char *error;
     const char *chdir;
@@ -135,6 +163,20 @@ static void apply_option (struct submit *s, int c, char *arg)
             bad_value ("--time", err.text);
         break;
     case 'p': s->partition = arg; break;
+    case 'G': s->gpus = count_arg ("--gpus", arg, 1); break;
+    case OPT_GPUS_PER_NODE:
+        s->gpus_per_node = count_arg ("--gpus-per-node", arg, 1);
+        break;
+    case OPT_EXCLUSIVE: s->exclusive = true; break;
+    case 'C': s->constraint = arg; break;
+    case 'q': s->qos = arg; break;
+    case OPT_NICE:
+        s->nice = 100;
+        if (arg && parse_long (arg, -10000, 10000, &s->nice, &err) < 0)
+            bad_value ("--nice", err.text);
+        s->nice_set = true;
+        break;
+    case OPT_TEST_ONLY: s->test_only = true; break;
     case 'o': s->output = arg; break;
     case 'e': s->error = arg; break;
     case 'D': s->chdir = arg; break;
@@ -350,6 +392,20 @@ static json_t *build_job (const struct submit *s, const char *script,
         json_object_set_new (job, "time_limit", json_integer (s->time_limit));
     if (s->partition)
         json_object_set_new (job, "partition", json_string (s->partition));
+    if (s->gpus && s->gpus_per_node)
+        cli_die ("give --gpus or --gpus-per-node, not both");
+    if (s->gpus)
+        json_object_set_new (job, "gpus", json_integer (s->gpus));
+    if (s->gpus_per_node)
+        json_object_set_new (job, "gpus_per_node", json_integer (s->gpus_per_node));
+    if (s->exclusive)
+        json_object_set_new (job, "exclusive", json_true ());
+    if (s->constraint)
+        json_object_set_new (job, "constraint", json_string (s->constraint));
+    if (s->qos)
+        json_object_set_new (job, "qos", json_string (s->qos));
+    if (s->nice_set)
+        json_object_set_new (job, "nice", json_integer (s->nice));
     if (s->output)
         json_object_set_new (job, "output", json_string (s->output));
     if (s->error)
@@ -400,6 +456,44 @@ static int wait_job (struct aios_client *c, json_int_t id)
     return ok ? 0 : 1;
 }
 
+/* aios-submit --test-only: "Job 12 would start now on node[1-2] ..." */
+static void print_test (json_t *rep)
+{
+    json_int_t id = 0;
+    int now = 0, cpus = 0, position = 0;
+    double est = -1;
+    const char *nodes = NULL, *part = "";
+    json_t *reasons = NULL, *v;
+    size_t i;
+
+    json_unpack (rep, "{s:I s:b s:s s?i s?i s?F s?s s?o}", "id", &id,
+                 "start_now", &now, "partition", &part, "cpus", &cpus,
+                 "position", &position, "est_start", &est, "nodes", &nodes,
+                 "reasons", &reasons);
+    if (now) {
+        printf ("aios-submit: job %lld would start now on %s using %d CPU(s) "
+                "in partition %s\n", (long long)id, nodes ? nodes : "?", cpus,
+                part);
+        return;
+    }
+    if (est >= 0) {
+        char when[64], in[32];
+        time_t t = (time_t)est;
+        long delta = (long)(est - (double)time (NULL));
+        strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%S", localtime (&t));
+        printf ("aios-submit: job %lld would start at %s (in %s) on %s using %d "
+                "CPU(s) in partition %s\n", (long long)id, when,
+                format_time (delta > 0 ? delta : 0, in, sizeof (in)),
+                nodes ? nodes : "?", cpus, part);
+    } else
+        printf ("aios-submit: job %lld would wait in partition %s with no start "
+                "estimate\n", (long long)id, part);
+    printf ("aios-submit: position %d in the queue; waiting for:", position);
+    json_array_foreach (reasons, i, v)
+        printf ("%s%s", i ? ", " : " ", json_string_value (v));
+    printf ("\n");
+}
+
 int main (int argc, char **argv)
 {
     struct submit s = { 0 };
@@ -433,6 +527,14 @@ int main (int argc, char **argv)
     json_object_set_new (req, "job", build_job (&s, script, defname));
     free (script);
     c = cli_connect ();
+    if (s.test_only) {
+        json_object_set_new (req, "test_only", json_true ());
+        rep = cli_rpc (c, req);
+        print_test (rep);
+        json_decref (rep);
+        aios_client_close (c);
+        return 0;
+    }
     rep = cli_rpc (c, req);
     json_unpack (rep, "{s:I}", "id", &id);
     json_decref (rep);

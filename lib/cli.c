@@ -143,10 +143,13 @@ long long cli_jint (json_t *o, const char *key)
 
 void cli_print_json (const char *key, json_t *array)
 {
-    json_t *out = json_pack ("{s:i s:O}", "version", 1, key, array);
+    json_t *out = key ? json_pack ("{s:i s:O}", "version", 1, key, array)
+                      : json_deep_copy (array);
 
+    if (out && !key)
+        json_object_set_new (out, "version", json_integer (1));
     if (!out || json_dumpf (out, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
-        cli_die ("cannot print the %s as JSON", key);
+        cli_die ("cannot print the %s as JSON", key ? key : "reply");
     putchar ('\n');
     json_decref (out);
 }

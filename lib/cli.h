@@ -43,6 +43,7 @@ const char *cli_jstr (json_t *o, const char *key, const char *dflt);
 long long cli_jint (json_t *o, const char *key);
 
 /* Print {"version": 1, key: array} indented to stdout (--json output). */
+/* {"version": 1, key: array}; key NULL: the object array plus a version. */
 void cli_print_json (const char *key, json_t *array);
 
 /* Allocation that cannot fail (exits). */

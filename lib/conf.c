@@ -110,6 +110,8 @@ static int load_node (struct loader *ld, yaml_node_t *item, const char *where,
                       size_t index);
 static int load_partition (struct loader *ld, yaml_node_t *item,
                            const char *where, size_t index);
+static int load_qos (struct loader *ld, yaml_node_t *item, const char *where,
+                     size_t index);
 
 /* --- the schema ---------------------------------------------------------- */
 
@@ -135,10 +137,26 @@ static const struct key auth_keys[] = {
     { NULL },
 };
 
+static const struct key priority_keys[] = {
+    K_INT (C, "weight_age", weight_age, 1000, 0, 100000000),
+    K_INT (C, "weight_fairshare", weight_fairshare, 10000, 0, 100000000),
+    K_INT (C, "weight_size", weight_size, 1000, 0, 100000000),
+    K_INT (C, "weight_partition", weight_partition, 1000, 0, 100000000),
+    K_INT (C, "weight_qos", weight_qos, 1000, 0, 100000000),
+    K_TIME (C, "max_age", max_age, 7 * 86400),
+    K_TIME (C, "half_life", half_life, 7 * 86400),
+    K_BOOL (C, "favor_small", favor_small, true),
+    { NULL },
+};
+
 static const struct key scheduler_keys[] = {
     K_STRING (C, "policy", policy, "fifo"),
+    K_STRING (C, "backfill", backfill, "easy"),
     K_STRING (C, "plugin_dir", plugin_dir, AIOS_PLUGINDIR),
     K_INT (C, "interval_ms", sched_interval_ms, 10, 0, 60000),
+    K_INT (C, "estimate_depth", estimate_depth, 1000, 0, 1000000),
+    K_SECTION ("priority", priority_keys),
+    K_LIST ("qos", load_qos),
     { NULL },
 };
 
@@ -167,6 +185,9 @@ struct node_entry {
     struct hostlist_val address;
     int cpus;
     uint64_t memory_mb;
+    int gpus;
+    char **features;
+    size_t nfeatures;
 };
 
 static const struct key node_keys[] = {
@@ -174,6 +195,8 @@ static const struct key node_keys[] = {
     K_HOSTLIST (struct node_entry, "address", address),
     K_INT (struct node_entry, "cpus", cpus, 0, 0, 100000),
     K_SIZE (struct node_entry, "memory", memory_mb, 0),
+    K_INT (struct node_entry, "gpus", gpus, -1, -1, 64),
+    K_STRLIST (struct node_entry, "features", features, nfeatures),
     { NULL },
 };
 
@@ -182,6 +205,18 @@ struct part_entry {
     struct hostlist_val nodes;
     bool is_default;
     long max_time;
+    int priority;
+};
+
+struct qos_entry {
+    char *name;
+    int priority;
+};
+
+static const struct key qos_keys[] = {
+    K_STRING (struct qos_entry, "name", name, NULL, .required = true),
+    K_INT (struct qos_entry, "priority", priority, 0, 0, 1000000),
+    { NULL },
 };
 
 static const struct key partition_keys[] = {
@@ -189,6 +224,7 @@ static const struct key partition_keys[] = {
     K_HOSTLIST (struct part_entry, "nodes", nodes, .required = true),
     K_BOOL (struct part_entry, "default", is_default, false),
     K_TIME (struct part_entry, "max_time", max_time, AIOS_TIME_UNLIMITED),
+    K_INT (struct part_entry, "priority", priority, 1, 0, 65535),
     { NULL },
 };
 
@@ -743,6 +779,20 @@ static int add_nodes (struct loader *ld, const struct node_entry *e,
         }
         cn->cpus = e->cpus;
         cn->memory_mb = e->memory_mb;
+        cn->gpus = e->gpus;
+        cn->features = NULL;
+        if (e->nfeatures > 0) {
+            size_t len = 0, k;
+            for (k = 0; k < e->nfeatures; k++)
+                len += strlen (e->features[k]) + 1;
+            if (!(cn->features = calloc (1, len + 1)))
+                return nomem (ld);
+            for (k = 0; k < e->nfeatures; k++) {
+                if (k > 0)
+                    strcat (cn->features, ",");
+                strcat (cn->features, e->features[k]);
+            }
+        }
         ld->node_entry[conf->nnodes++] = index;
     }
     return 0;
@@ -817,9 +867,49 @@ static int load_partition (struct loader *ld, yaml_node_t *item,
         goto done;
     }
     ld->conf->parts[ld->conf->nparts - 1].is_default = e.is_default;
+    ld->conf->parts[ld->conf->nparts - 1].priority = e.priority;
     rc = 0;
 done:
     fini_table (partition_keys, &e);
+    return rc;
+}
+
+static int load_qos (struct loader *ld, yaml_node_t *item, const char *where,
+                     size_t index)
+{
+    struct qos_entry e = { 0 };
+    struct aios_conf *conf = ld->conf;
+    struct conf_qos *q;
+    size_t i;
+    int rc = -1;
+
+    (void)index;
+    if (init_table (qos_keys, &e) < 0) {
+        nomem (ld);
+        goto done;
+    }
+    if (parse_mapping (ld, qos_keys, &e, where, item) < 0)
+        goto done;
+    for (i = 0; i < conf->nqos; i++) {
+        if (!strcmp (conf->qos[i].name, e.name)) {
+            fail (ld, map_get (ld, item, "name"), "%s.name: duplicate QOS \"%s\"",
+                  where, e.name);
+            goto done;
+        }
+    }
+    if (!(q = realloc (conf->qos, (conf->nqos + 1) * sizeof (*q)))) {
+        nomem (ld);
+        goto done;
+    }
+    conf->qos = q;
+    if (!(q[conf->nqos].name = strdup (e.name))) {
+        nomem (ld);
+        goto done;
+    }
+    q[conf->nqos++].priority = e.priority;
+    rc = 0;
+done:
+    fini_table (qos_keys, &e);
     return rc;
 }
 
@@ -968,6 +1058,7 @@ static int add_batch (struct loader *ld)
                           AIOS_TIME_UNLIMITED)
                == 0) {
         conf->parts[0].is_default = true;
+        conf->parts[0].priority = 1;
         rc = 0;
     }
     free (expr);
@@ -1013,12 +1104,25 @@ static int check_timeouts (struct loader *ld)
                  conf->node_timeout, conf->heartbeat_interval);
 }
 
+static int check_scheduler (struct loader *ld)
+{
+    const struct aios_conf *conf = ld->conf;
+    yaml_node_t *sch = map_get (ld, ld->root, "scheduler");
+
+    if (strcmp (conf->backfill, "none") != 0 && strcmp (conf->backfill, "easy") != 0)
+        return fail (ld, map_get (ld, sch, "backfill"),
+                     "scheduler.backfill: \"%s\" is not one of none, easy",
+                     conf->backfill);
+    return 0;
+}
+
 static int validate (struct loader *ld)
 {
     static int (*const stages[]) (struct loader *) = {
         check_nodes,
         check_partitions,
         check_timeouts,
+        check_scheduler,
     };
     size_t i;
 
@@ -1190,7 +1294,11 @@ void conf_destroy (struct aios_conf *conf)
         for (i = 0; i < conf->nnodes; i++) {
             free (conf->nodes[i].name);
             free (conf->nodes[i].address);
+            free (conf->nodes[i].features);
         }
+        for (i = 0; i < conf->nqos; i++)
+            free (conf->qos[i].name);
+        free (conf->qos);
         free (conf->nodes);
         for (i = 0; i < conf->nparts; i++) {
             free (conf->parts[i].name);
@@ -1287,4 +1395,16 @@ bool conf_is_operator (const struct aios_conf *conf, const char *user)
         if (!strcmp (conf->operators[i], user))
             return true;
     return false;
+}
+
+int conf_qos_priority (const struct aios_conf *conf, const char *name)
+{
+    size_t i;
+
+    if (!name || !*name)
+        name = "normal";
+    for (i = 0; i < conf->nqos; i++)
+        if (!strcmp (conf->qos[i].name, name))
+            return conf->qos[i].priority;
+    return !strcmp (name, "normal") ? 0 : -1;
 }

@@ -30,9 +30,23 @@
  *   auth:
  *     munge_socket: PATH                  default "/run/munge/munge.socket.2"
  *   scheduler:
- *     policy: NAME                        default "fifo"
+ *     policy: NAME                        default "fifo" (fifo, sjf,
+ *                                         priority or a plugin's name)
+ *     backfill: none|easy                 default "easy"
  *     plugin_dir: PATH                    default AIOS_PLUGINDIR
  *     interval_ms: 0..60000               default 10 (min gap between passes)
+ *     estimate_depth: 0..1000000          default 1000 (start estimates for
+ *                                         this many jobs per partition)
+ *     priority:                           the priority policy's weights
+ *       weight_age, weight_fairshare, weight_size, weight_partition,
+ *       weight_qos: 0..1e8                defaults 1000, 10000, 1000, 1000,
+ *                                         1000
+ *       max_age: TIME                     default 7-0 (age factor reaches 1)
+ *       half_life: TIME                   default 7-0 (usage decay)
+ *       favor_small: BOOL                 default true
+ *     qos:                                default: only "normal" (priority 0)
+ *       - name: NAME                      required
+ *         priority: 0..1000000            default 0
  *   node_daemon:
  *     port: 1..65535                      default 6818
  *     spool_dir: PATH                     default AIOS_SPOOLDIR "/%n"
@@ -45,11 +59,15 @@
  *                                         to as many entries as name
  *       cpus: 0..100000                   default 0 = detect
  *       memory: SIZE                      default 0 = detect ("4G", "512M")
+ *       gpus: -1..64                      default -1 = detect (NVML, then
+ *                                         nvidia-smi -L); 0 = none
+ *       features: [NAME, ...]             default [] (for --constraint)
  *   partitions:                           default: one "batch" partition
  *     - name: NAME                        required, with every node, default
  *       nodes: HOSTLIST                   required; names declared in nodes
  *       default: BOOL                     at most one; else the first one
  *       max_time: TIME                    default UNLIMITED (sbatch formats)
+ *       priority: 0..65535                default 1 (priority policy factor)
  *
  * Cross-checks: duplicate node or partition names, partition nodes that are
  * not declared (or listed twice in one partition), two defaults,
@@ -73,6 +91,13 @@ struct conf_node {
     char *address;
     int cpus;            /* 0 = detect at run time */
     uint64_t memory_mb;  /* 0 = detect at run time */
+    int gpus;            /* -1 = detect at run time */
+    char *features;      /* comma-separated, NULL = none */
+};
+
+struct conf_qos {
+    char *name;
+    int priority;
 };
 
 struct conf_partition {
@@ -82,6 +107,7 @@ struct conf_partition {
     size_t nnodes;
     bool is_default;
     long max_time;       /* seconds, AIOS_TIME_UNLIMITED (-1) if none */
+    int priority;
 };
 
 struct aios_conf {
@@ -105,8 +131,20 @@ struct aios_conf {
     char *munge_socket;
 
     char *policy;
+    char *backfill;      /* "none" or "easy" */
     char *plugin_dir;
     int sched_interval_ms;
+    int estimate_depth;
+    int weight_age;
+    int weight_fairshare;
+    int weight_size;
+    int weight_partition;
+    int weight_qos;
+    long max_age;
+    long half_life;
+    bool favor_small;
+    struct conf_qos *qos;
+    size_t nqos;
 
     int node_port;
     char *spool_dir;     /* may hold %n */
@@ -140,6 +178,10 @@ const struct conf_partition *conf_partition_lookup (const struct aios_conf *conf
 /* Replace every "%n" in pattern by node (and "%%" by "%").  Caller frees;
  * NULL on ENOMEM. */
 char *conf_expand_node (const char *pattern, const char *node);
+
+/* A QOS's priority (NULL or "" = "normal", which always exists); -1 if
+ * there is no such QOS. */
+int conf_qos_priority (const struct aios_conf *conf, const char *name);
 
 /* Is user (by name) listed in operators? */
 bool conf_is_operator (const struct aios_conf *conf, const char *user);

@@ -38,7 +38,7 @@ test_expect_success '-n 2 -c 3 needs two nodes (3 CPUs per task)' '
 '
 
 test_expect_success 'a job larger than the free CPUs waits for Resources, then runs' '
-	big=$(aios-submit --parsable -n 12 --wrap "sleep 30") &&
+	big=$(aios-submit --parsable -n 16 --wrap "sleep 30") &&
 	aios_wait_state $big RUNNING &&
 	next=$(aios-submit --parsable -n 8 --wrap "true") &&
 	aios_wait_for 10 sh -c "aios-queue -h -j $next -o %R | grep -x \"(Resources)\"" &&

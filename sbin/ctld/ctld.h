@@ -27,6 +27,7 @@ struct ctld {
     struct jobtab *jobs;
     struct nodetab *nodes;
     struct policy *policy;
+    struct ctld_sched *sched;   /* the core, its buffers and counters */
     struct evconnlistener *unix_lsn;
     struct evconnlistener *tcp_lsn;
     struct conn *conns;         /* all connections (list) */
@@ -52,8 +53,26 @@ void ctld_sched_request (struct ctld *ctld);
 /* Fatal state error: log and stop the loop. */
 void ctld_fatal (struct ctld *ctld, const char *msg);
 
-/* sched.c */
-void sched_pass (struct ctld *ctld);
+/* sched.c: one scheduling pass through the core (sched/core.h). */
+void ctld_sched_pass (struct ctld *ctld);
+int sched_init (struct ctld *ctld, aios_error_t *err);
+void sched_fini (struct ctld *ctld);
+/* Counters, like Slurm's sdiag. */
+json_t *sched_stats_json (struct ctld *ctld);
+
+/* What would a pass do with job (pending in the table, possibly with
+ * fields changed by the caller, or a new one not in it)?  The job is seen
+ * without its hold.  t->nodes is malloc'd.  -1 on ENOMEM. */
+struct sched_test {
+    bool start;
+    unsigned reasons;
+    int position;
+    double est_start;   /* -1 unknown */
+    char *nodes;        /* where, at est_start */
+    int cpus;
+};
+int sched_test (struct ctld *ctld, struct job *job, bool in_table,
+                struct sched_test *t);
 
 /* ops.c: client requests; nodeops.c: node daemon requests. */
 typedef void (*op_f) (struct conn *c, json_t *req, json_int_t seq);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core.h"
 #include "jobs.h"
 #include "proto.h"
 
@@ -57,6 +58,7 @@ void job_destroy (struct job *job)
         json_decref (job->req);
         free (job->reason);
         free (job->nodelist);
+        free (job->est_nodes);
         job_clear_alloc (job);
         free (job);
     }
@@ -78,16 +80,24 @@ int job_set_reason (struct job *job, const char *reason)
 
 static int parse_req (struct job *job, aios_error_t *err)
 {
-    json_int_t uid, gid, nodes, ntasks, cpt, mem, tl;
+    json_int_t uid, gid, nodes, ntasks, cpt, mem, tl, gpn = 0, nice = 0;
+    int excl = 0;
 
     if (proto_unpack (job->req, err, "job request",
-                      "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F}",
+                      "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F"
+                      " s?I s?b s?s s?s s?I}",
                       "name", &job->name, "user", &job->user,
                       "partition", &job->partition, "uid", &uid, "gid", &gid,
                       "nodes", &nodes, "ntasks", &ntasks,
                       "cpus_per_task", &cpt, "mem_mb", &mem,
-                      "time_limit", &tl, "submit_time", &job->submit_time) < 0)
+                      "time_limit", &tl, "submit_time", &job->submit_time,
+                      "gpus_per_node", &gpn, "exclusive", &excl,
+                      "constraint", &job->constraint, "qos", &job->qos,
+                      "nice", &nice) < 0)
         return -1;
+    job->gpus_per_node = (int)gpn;
+    job->exclusive = excl;
+    job->nice = (int)nice;
     job->uid = (uint32_t)uid;
     job->gid = (uint32_t)gid;
     job->nodes = (int)nodes;
@@ -114,10 +124,20 @@ static int parse_alloc (struct job *job, json_t *a, aios_error_t *err)
     for (i = 0; i < n; i++) {
         const char *node;
         json_int_t cpus, tasks, mem;
+        json_t *gpus = NULL, *g;
+        size_t k;
         if (proto_unpack (json_array_get (a, i), err, "job allocation",
-                          "{s:s s:I s:I s:I}", "node", &node, "cpus", &cpus,
-                          "tasks", &tasks, "mem_mb", &mem) < 0)
+                          "{s:s s:I s:I s:I s?o}", "node", &node, "cpus", &cpus,
+                          "tasks", &tasks, "mem_mb", &mem, "gpus", &gpus) < 0)
             return -1;
+        json_array_foreach (gpus, k, g) {
+            json_int_t gi = json_integer_value (g);
+            if (!json_is_integer (g) || gi < 0 || gi >= 64) {
+                errno = EPROTO;
+                return errprintf (err, "job allocation: bad GPU index");
+            }
+            v[i].gpus |= 1ULL << gi;
+        }
         if (!(v[i].node = strdup (node))) {
             errno = ENOMEM;
             return errprintf (err, "out of memory");
@@ -174,6 +194,7 @@ struct job *job_create (uint64_t id, json_t *req, json_t *rt, aios_error_t *err)
         return NULL;
     }
     job->id = id;
+    job->est_start = -1;
     job->req = json_incref (req);
     job->state = JOB_PENDING;
     if (parse_req (job, err) < 0 || (rt && parse_rt (job, rt, err) < 0)) {
@@ -184,18 +205,30 @@ struct job *job_create (uint64_t id, json_t *req, json_t *rt, aios_error_t *err)
     return job;
 }
 
+json_t *job_gpu_list (uint64_t gpus)
+{
+    json_t *a = json_array ();
+    int i;
+
+    for (i = 0; a && i < 64; i++)
+        if (gpus & (1ULL << i))
+            json_array_append_new (a, json_integer (i));
+    return a;
+}
+
 static json_t *alloc_to_json (const struct job *job)
 {
     json_t *a = json_array ();
     int i;
 
     for (i = 0; a && i < job->nalloc; i++) {
-        json_array_append_new (a, json_pack ("{s:s s:i s:i s:I}",
-                                             "node", job->alloc[i].node,
-                                             "cpus", job->alloc[i].cpus,
-                                             "tasks", job->alloc[i].tasks,
-                                             "mem_mb",
-                                             (json_int_t)job->alloc[i].mem_mb));
+        json_t *o = json_pack ("{s:s s:i s:i s:I}", "node", job->alloc[i].node,
+                               "cpus", job->alloc[i].cpus,
+                               "tasks", job->alloc[i].tasks,
+                               "mem_mb", (json_int_t)job->alloc[i].mem_mb);
+        if (o && job->alloc[i].gpus)
+            json_object_set_new (o, "gpus", job_gpu_list (job->alloc[i].gpus));
+        json_array_append_new (a, o);
     }
     return a;
 }
@@ -218,8 +251,38 @@ static json_t *get_reason (const struct job *j)
 }
 static json_t *get_reasons (const struct job *j)
 {
-    return j->reason && j->state == JOB_PENDING ? json_pack ("[s]", j->reason)
-                                                : json_array ();
+    json_t *a = json_array ();
+    unsigned bit;
+
+    if (j->state != JOB_PENDING)
+        return a;
+    for (bit = 1; a && bit && bit <= SCHED_R_DEPENDENCY; bit <<= 1)
+        if ((j->reasons & bit) && sched_reason_name (bit))
+            json_array_append_new (a, json_string (sched_reason_name (bit)));
+    if (a && json_array_size (a) == 0 && j->reason)
+        json_array_append_new (a, json_string (j->reason));
+    return a;
+}
+static json_t *get_position (const struct job *j)
+{
+    return j->state == JOB_PENDING && j->position > 0
+        ? json_integer (j->position) : NULL;
+}
+static json_t *get_priority (const struct job *j)
+{
+    return j->state == JOB_PENDING ? json_real (j->priority) : NULL;
+}
+static json_t *get_est_start (const struct job *j)
+{
+    if (j->state == JOB_PENDING)
+        return j->est_start >= 0 ? json_real (j->est_start) : NULL;
+    return j->start_time > 0 ? json_real (j->start_time) : NULL;
+}
+static json_t *get_est_nodes (const struct job *j)
+{
+    if (j->state == JOB_PENDING)
+        return j->est_nodes ? json_string (j->est_nodes) : NULL;
+    return j->nodelist ? json_string (j->nodelist) : NULL;
 }
 static json_t *get_held (const struct job *j)
 {
@@ -274,6 +337,16 @@ static const struct {
     { "state", get_state, true },
     { "reason", get_reason, true },
     { "reasons", get_reasons, false },
+    { "position", get_position, false },
+    { "priority", get_priority, false },
+    { "est_start", get_est_start, false },
+    { "est_nodes", get_est_nodes, false },
+    { "gpus", NULL, false },
+    { "gpus_per_node", NULL, false },
+    { "exclusive", NULL, false },
+    { "constraint", NULL, false },
+    { "qos", NULL, false },
+    { "nice", NULL, false },
     { "held", get_held, true },
     { "cancel_requested", get_cancel, true },
     { "nodes", NULL, false },

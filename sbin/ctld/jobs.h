@@ -18,6 +18,7 @@ struct job_alloc {
     int cpus;
     int tasks;
     uint64_t mem_mb;
+    uint64_t gpus;          /* bit i = GPU index i */
 };
 
 struct job {
@@ -36,6 +37,11 @@ struct job {
     uint64_t mem_mb;
     long time_limit;        /* seconds, -1 = unlimited */
     double submit_time;
+    int gpus_per_node;
+    bool exclusive;
+    const char *constraint; /* NULL = none */
+    const char *qos;        /* NULL = "normal" */
+    int nice;
 
     /* runtime */
     enum job_state state;
@@ -51,6 +57,14 @@ struct job {
     int term_signal;
     double cpu_time;
     uint64_t max_rss_kb;
+
+    /* from the last scheduling pass (not stored) */
+    unsigned reasons;       /* SCHED_R_* bits */
+    int position;           /* in its partition, 1-based; 0 = none */
+    double priority;
+    double est_start;       /* -1 = unknown */
+    char *est_nodes;        /* where, at est_start */
+    uint64_t blocked_by;
 };
 
 /* Build a job from a stored record {"id","req","rt"} or from a new request
@@ -62,6 +76,8 @@ void job_destroy (struct job *job);
 bool job_transition_ok (enum job_state from, enum job_state to);
 
 int job_set_reason (struct job *job, const char *reason);
+/* [0, 2, 3] for GPU mask 0b1101. */
+json_t *job_gpu_list (uint64_t gpus);
 int job_set_alloc (struct job *job, struct job_alloc *alloc, int n);
 void job_clear_alloc (struct job *job);
 

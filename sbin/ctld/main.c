@@ -80,7 +80,7 @@ static void sched_cb (evutil_socket_t fd, short what, void *arg)
 
     ctld->sched_pending = false;
     ctld->sched_last = ctld_now ();
-    sched_pass (ctld);
+    ctld_sched_pass (ctld);
 }
 
 void ctld_sched_request (struct ctld *ctld)
@@ -253,7 +253,7 @@ static int setup (struct ctld *ctld, aios_error_t *err)
         errno = ENOMEM;
         return errprintf (err, "out of memory");
     }
-    if (load_state (ctld, err) < 0)
+    if (load_state (ctld, err) < 0 || sched_init (ctld, err) < 0)
         return -1;
     if (!(ctld->policy = policy_load (ctld->conf->plugin_dir,
                                       ctld->conf->policy, err)))
@@ -345,6 +345,7 @@ static void teardown (struct ctld *ctld)
     if (ctld->tcp_lsn)
         evconnlistener_free (ctld->tcp_lsn);
     policy_unload (ctld->policy);
+    sched_fini (ctld);
     jobtab_destroy (ctld->jobs);
     nodetab_destroy (ctld->nodes);
     store_close (ctld->store);

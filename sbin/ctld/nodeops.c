@@ -41,6 +41,8 @@ int nodeops_launch (struct ctld *ctld, struct job *job)
         || json_object_set_new (spec, "nnodes", json_integer (job->nalloc)) < 0
         || json_object_set_new (spec, "cpus_on_node",
                                 json_integer (job->alloc[0].cpus)) < 0
+        || json_object_set_new (spec, "gpus_on_node",
+                                job_gpu_list (job->alloc[0].gpus)) < 0
         || json_object_set_new (spec, "kill_wait",
                                 json_integer (ctld->conf->kill_wait)) < 0
         || json_object_set_new (msg, "job", spec) < 0) {
@@ -187,13 +189,14 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
     struct node *n = c->node;
-    json_int_t cpus, mem;
+    json_int_t cpus, mem, gpus = 0;
     json_t *running, *completed;
+    const struct conf_node *cn;
     aios_error_t err;
 
-    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o}", "cpus", &cpus,
-                      "memory_mb", &mem, "running", &running, "completed",
-                      &completed) < 0
+    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o s?I}", "cpus",
+                      &cpus, "memory_mb", &mem, "running", &running,
+                      "completed", &completed, "gpus", &gpus) < 0
         || !json_is_array (running) || !json_is_array (completed)) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
@@ -202,12 +205,19 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, EINVAL, "register: node %s has no CPUs", n->name);
         return;
     }
+    if (gpus < 0 || gpus > 64) {
+        conn_error (c, seq, EINVAL, "register: node %s reports %lld GPUs "
+                    "(at most 64)", n->name, (long long)gpus);
+        return;
+    }
     n->cpus = (int)cpus;
     n->mem_mb = (uint64_t)mem;
+    cn = conf_node_lookup (ctld->conf, n->name);
+    n->gpus = cn && cn->gpus >= 0 ? cn->gpus : (int)gpus;
     n->last_heard = ctld_now ();
     if (n->base != NODE_UP)
-        log_info ("node %s up (%d CPUs, %ju MB)", n->name, n->cpus,
-                  (uintmax_t)n->mem_mb);
+        log_info ("node %s up (%d CPUs, %ju MB, %d GPUs)", n->name, n->cpus,
+                  (uintmax_t)n->mem_mb, n->gpus);
     n->base = NODE_UP;
     node_set_reason (n, NULL, n->last_heard);
     reconcile (ctld, n, running, completed);

@@ -21,6 +21,9 @@ struct node {
     uint64_t mem_mb;
     int cpus_alloc;
     uint64_t mem_alloc;
+    int gpus;               /* registered (or configured) */
+    uint64_t gpus_alloc;    /* bit i = GPU index i */
+    char *features;         /* from the config: comma-separated, or NULL */
     enum node_base base;
     bool drain;
     char *reason;           /* why down or drained */

@@ -1,11 +1,15 @@
 /* ops.c - requests from tools: submit, cancel, queue, nodes, wait, ping */
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
+#include "core.h"
 #include "ctld.h"
 #include "jobs.h"
 #include "log.h"
@@ -17,21 +21,37 @@
 /* --- submit --------------------------------------------------------------- */
 
 /* The fields a submit may carry, checked strictly ("!": no others). */
+/* ["Priority", "Resources"] for reason bits. */
+static json_t *reason_list (unsigned reasons)
+{
+    json_t *a = json_array ();
+    unsigned bit;
+
+    for (bit = 1; a && bit && bit <= SCHED_R_DEPENDENCY; bit <<= 1)
+        if ((reasons & bit) && sched_reason_name (bit))
+            json_array_append_new (a, json_string (sched_reason_name (bit)));
+    return a;
+}
+
 static int check_request (json_t *j, aios_error_t *err)
 {
     const char *name, *script, *workdir, *output = NULL, *error = NULL;
-    const char *partition = NULL;
+    const char *partition = NULL, *constraint = NULL, *qos = NULL;
     json_t *env;
-    json_int_t nodes, ntasks, cpt, mem, tl = -1;
-    int hold = 0;
+    json_int_t nodes, ntasks, cpt, mem, tl = -1, gpus = 0, gpn = 0, nice = 0;
+    int hold = 0, excl = 0;
+    size_t i;
 
     if (proto_unpack (j, err, "job",
-                      "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b !}",
+                      "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b"
+                      " s?I s?I s?b s?s s?s s?I !}",
                       "name", &name, "script", &script, "workdir", &workdir,
                       "env", &env, "output", &output, "error", &error,
                       "partition", &partition, "nodes", &nodes,
                       "ntasks", &ntasks, "cpus_per_task", &cpt,
-                      "mem_mb", &mem, "time_limit", &tl, "hold", &hold) < 0)
+                      "mem_mb", &mem, "time_limit", &tl, "hold", &hold,
+                      "gpus", &gpus, "gpus_per_node", &gpn, "exclusive", &excl,
+                      "constraint", &constraint, "qos", &qos, "nice", &nice) < 0)
         return -1;
     errno = EINVAL;
     if (strncmp (script, "#!", 2) != 0)
@@ -55,8 +75,125 @@ static int check_request (json_t *j, aios_error_t *err)
         return errprintf (err, "invalid time limit %lld", (long long)tl);
     if (strlen (name) == 0 || strlen (name) > 200)
         return errprintf (err, "invalid job name (1 to 200 characters)");
+    if (gpus < 0 || gpus > 64 * 100000 || gpn < 0 || gpn > 64)
+        return errprintf (err, "invalid GPU count %lld",
+                          (long long)(gpus < 0 || gpus > 64 * 100000 ? gpus : gpn));
+    if (gpus > 0 && gpn > 0)
+        return errprintf (err, "give --gpus or --gpus-per-node, not both");
+    if (nice < -10000 || nice > 10000)
+        return errprintf (err, "invalid nice value %lld (-10000..10000)",
+                          (long long)nice);
+    for (i = 0; constraint && constraint[i]; i++) {
+        char ch = constraint[i];
+        if (!isalnum ((unsigned char)ch) && ch != '_' && ch != '-' && ch != '.'
+            && ch != ',')
+            return errprintf (err, "invalid constraint \"%s\" (features "
+                              "separated by commas)", constraint);
+    }
     errno = 0;
     return 0;
+}
+
+/* Largest GPU count of a partition's nodes (registered or configured);
+ * *unknown: some node's count is not known yet. */
+static int partition_max_gpus (struct ctld *ctld, const struct conf_partition *p,
+                               bool *unknown)
+{
+    int max = 0;
+    size_t i;
+
+    *unknown = false;
+    for (i = 0; i < p->nnodes; i++) {
+        struct node *n = nodetab_lookup (ctld->nodes, p->nodes[i]);
+        const struct conf_node *cn = conf_node_lookup (ctld->conf, p->nodes[i]);
+        if (n && n->base == NODE_UNKNOWN && cn && cn->gpus < 0)
+            *unknown = true;
+        if (n && n->gpus > max)
+            max = n->gpus;
+    }
+    return max;
+}
+
+/* Settle what the request leaves to the controller: --gpus=N becomes
+ * gpus_per_node (over the requested nodes, or over as few nodes as hold
+ * them); the QOS must exist; a negative nice is for operators. */
+static int resolve_request (struct ctld *ctld, struct conn *c,
+                            const struct conf_partition *p, json_t *rec,
+                            aios_error_t *err)
+{
+    json_int_t gpus = 0, nodes = 0, ntasks = 1, nice = 0;
+    const char *qos = NULL;
+    bool unknown;
+    int maxg, k;
+
+    json_unpack (rec, "{s?I s?I s?I s?s s?I}", "gpus", &gpus, "nodes", &nodes,
+                 "ntasks", &ntasks, "qos", &qos, "nice", &nice);
+    errno = EINVAL;
+    if (qos && conf_qos_priority (ctld->conf, qos) < 0) {
+        char known[256] = "normal";
+        size_t i, len = strlen (known);
+        for (i = 0; i < ctld->conf->nqos && len < sizeof (known); i++)
+            if (strcmp (ctld->conf->qos[i].name, "normal"))
+                len += (size_t)snprintf (known + len, sizeof (known) - len,
+                                         ", %s", ctld->conf->qos[i].name);
+        return errprintf (err, "invalid QOS \"%s\" (this cluster has: %s)",
+                          qos, known);
+    }
+    if (nice < 0 && c->uid != 0 && !conf_is_operator (ctld->conf, c->user)) {
+        errno = EPERM;
+        return errprintf (err, "only operators may set a negative nice (%lld)",
+                          (long long)nice);
+    }
+    if (gpus <= 0) {
+        errno = 0;
+        return 0;
+    }
+    maxg = partition_max_gpus (ctld, p, &unknown);
+    if (nodes > 0) {
+        if (gpus % nodes != 0)
+            return errprintf (err, "--gpus=%lld does not divide evenly over "
+                              "--nodes=%lld (use --gpus-per-node)",
+                              (long long)gpus, (long long)nodes);
+        k = (int)nodes;
+    } else {
+        for (k = 1; k <= ntasks; k++)
+            if (gpus % k == 0 && (gpus / k <= maxg || (unknown && k == 1)))
+                break;
+        if (k > ntasks)
+            return errprintf (err, "--gpus=%lld cannot be placed in partition "
+                              "%s: its nodes have at most %d GPU(s) and the job "
+                              "has %lld task(s) to spread them over",
+                              (long long)gpus, p->name, maxg, (long long)ntasks);
+    }
+    if (json_object_set_new (rec, "gpus_per_node", json_integer (gpus / k)) < 0
+        || json_object_set_new (rec, "nodes", json_integer (k)) < 0) {
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
+    }
+    errno = 0;
+    return 0;
+}
+
+/* aios-submit --test-only: when and where would it start? */
+static void reply_test (struct conn *c, json_int_t seq, struct job *job)
+{
+    struct sched_test t;
+    json_t *rep;
+
+    if (sched_test (c->ctld, job, false, &t) < 0) {
+        conn_error (c, seq, errno, "test: %s", strerror (errno));
+        return;
+    }
+    rep = json_pack ("{s:I s:I s:b s:s s:i s:i s:o}", "seq", seq, "id",
+                     (json_int_t)job->id, "start_now", t.start, "partition",
+                     job->partition, "position", t.position, "cpus", t.cpus,
+                     "reasons", reason_list (t.reasons));
+    if (rep && t.est_start >= 0)
+        json_object_set_new (rep, "est_start", json_real (t.est_start));
+    if (rep && t.nodes)
+        json_object_set_new (rep, "nodes", json_string (t.nodes));
+    free (t.nodes);
+    conn_send (c, rep);
 }
 
 static void op_submit (struct conn *c, json_t *req, json_int_t seq)
@@ -90,6 +227,10 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
         || json_object_set_new (rec, "submit_time", json_real (ctld_now ())) < 0)
         goto nomem;
     json_object_del (rec, "hold");
+    if (resolve_request (ctld, c, p, rec, &err) < 0) {
+        conn_error (c, seq, errno ? errno : EINVAL, "%s", err.text);
+        goto done;
+    }
     if (!json_object_get (rec, "time_limit")
         && json_object_set_new (rec, "time_limit", json_integer (p->max_time)) < 0)
         goto nomem;
@@ -100,6 +241,10 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
     json_unpack (j, "{s?b}", "hold", &job->held);
     if (sched_check_possible (ctld, job, &err) < 0) {
         conn_error (c, seq, errno, "%s", err.text);
+        goto done;
+    }
+    if (json_is_true (json_object_get (req, "test_only"))) {
+        reply_test (c, seq, job);
         goto done;
     }
     if (store_set_meta (ctld->store, "next_job_id",
@@ -414,6 +559,217 @@ void ops_job_finished (struct ctld *ctld, struct job *job)
     }
 }
 
+/* --- why ----------------------------------------------------------------- */
+
+static int pos_cmp (const void *a, const void *b)
+{
+    const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+    return x->position - y->position;
+}
+
+/* Pending jobs of job's partition ahead of it, by position. */
+static json_t *jobs_ahead (struct ctld *ctld, const struct job *job)
+{
+    size_t i, n = 0, total = jobtab_count (ctld->jobs);
+    struct job **v = calloc (total + 1, sizeof (*v));
+    json_t *a = json_array ();
+
+    for (i = 0; v && i < total; i++) {
+        struct job *o = jobtab_at (ctld->jobs, i);
+        if (o != job && o->state == JOB_PENDING && o->position > 0
+            && o->position < job->position && !strcmp (o->partition, job->partition))
+            v[n++] = o;
+    }
+    if (v)
+        qsort (v, n, sizeof (*v), pos_cmp);
+    for (i = 0; a && v && i < n && i < 20; i++)
+        json_array_append_new (a, json_integer ((json_int_t)v[i]->id));
+    free (v);
+    return a;
+}
+
+static json_t *nodes_unavailable (struct ctld *ctld, const struct job *job)
+{
+    const struct conf_partition *p = conf_partition_lookup (ctld->conf, job->partition);
+    json_t *a = json_array ();
+    size_t i;
+
+    for (i = 0; p && a && i < p->nnodes; i++) {
+        struct node *n = nodetab_lookup (ctld->nodes, p->nodes[i]);
+        if (n && !node_usable (n))
+            json_array_append_new (a, json_pack ("{s:s s:s s:s?}", "name", n->name,
+                                                 "state", node_state_name (n),
+                                                 "reason", n->reason));
+    }
+    return a;
+}
+
+static void add_hint (json_t *hints, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+static void add_hint (json_t *hints, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof (buf), fmt, ap);
+    va_end (ap);
+    json_array_append_new (hints, json_string (buf));
+}
+
+/* Would a shorter time limit let the job start now (past the backfill
+ * reservation that holds it)?  Longest such limit in whole minutes. */
+static void hint_time (struct ctld *ctld, struct job *job, json_t *hints)
+{
+    struct job *holder = job->blocked_by ? jobtab_lookup (ctld->jobs, job->blocked_by)
+                                         : NULL;
+    long saved = job->time_limit, cand;
+    struct sched_test t;
+    char buf[32];
+    double now = ctld_now ();
+
+    if (!holder || holder->est_start <= now || strcmp (ctld->conf->backfill, "easy"))
+        return;
+    cand = (long)floor ((holder->est_start - now) / 60.0) * 60;
+    if (cand < 60 || (saved >= 0 && cand >= saved))
+        return;
+    job->time_limit = cand;
+    if (sched_test (ctld, job, true, &t) == 0 && t.start)
+        add_hint (hints, "would start now with --time <= %s (it would end before "
+                  "job %ju, which holds the backfill reservation, starts)",
+                  format_time (cand, buf, sizeof (buf)), (uintmax_t)holder->id);
+    job->time_limit = saved;
+    free (t.nodes);
+}
+
+/* Would fewer nodes (or tasks) let the job start now? */
+static void hint_size (struct ctld *ctld, struct job *job, json_t *hints)
+{
+    int nodes = job->nodes, ntasks = job->ntasks, k, tries = 0;
+    struct sched_test t;
+
+    if (nodes > 1) {
+        for (k = nodes - 1; k >= 1 && tries < 12; tries++) {
+            int tk = ntasks * k / nodes;
+            job->nodes = k;
+            job->ntasks = tk < k ? k : tk;
+            memset (&t, 0, sizeof (t));
+            if (sched_test (ctld, job, true, &t) == 0 && t.start) {
+                if (job->ntasks != ntasks)
+                    add_hint (hints, "would start now with --nodes <= %d "
+                              "(and --ntasks <= %d)", k, job->ntasks);
+                else
+                    add_hint (hints, "would start now with --nodes <= %d", k);
+                free (t.nodes);
+                break;
+            }
+            free (t.nodes);
+            k = k > 16 ? k * 3 / 4 : k - 1;
+        }
+    } else if (ntasks > 1) {
+        for (k = ntasks / 2; k >= 1 && tries < 12; k /= 2, tries++) {
+            job->ntasks = k;
+            job->nodes = nodes > k ? k : nodes;
+            memset (&t, 0, sizeof (t));
+            if (sched_test (ctld, job, true, &t) == 0 && t.start) {
+                add_hint (hints, "would start now with --ntasks <= %d", k);
+                free (t.nodes);
+                break;
+            }
+            free (t.nodes);
+        }
+    }
+    job->nodes = nodes;
+    job->ntasks = ntasks;
+}
+
+static void op_why (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct ctld *ctld = c->ctld;
+    json_int_t id;
+    struct job *job;
+    json_t *rep, *hints;
+    aios_error_t err;
+    const struct conf_partition *p;
+    char buf[32];
+
+    if (proto_unpack (req, &err, "why", "{s:I}", "id", &id) < 0) {
+        conn_error (c, seq, EPROTO, "%s", err.text);
+        return;
+    }
+    if (!(job = jobtab_lookup (ctld->jobs, (uint64_t)id))) {
+        conn_error (c, seq, ENOENT, "no job %lld (unknown or purged)", (long long)id);
+        return;
+    }
+    rep = json_pack ("{s:I s:I s:s s:s s:s?}", "seq", seq, "id", id, "state",
+                     job_state_name (job->state), "partition", job->partition,
+                     "reason", job->reason);
+    if (!rep) {
+        conn_error (c, seq, ENOMEM, "out of memory");
+        return;
+    }
+    if (job->state != JOB_PENDING) {
+        if (job->nodelist)
+            json_object_set_new (rep, "nodes", json_string (job->nodelist));
+        if (job->start_time > 0)
+            json_object_set_new (rep, "start_time", json_real (job->start_time));
+        conn_send (c, rep);
+        return;
+    }
+    hints = json_array ();
+    p = conf_partition_lookup (ctld->conf, job->partition);
+    json_object_set_new (rep, "reasons", reason_list (job->reasons));
+    json_object_set_new (rep, "position", json_integer (job->position));
+    json_object_set_new (rep, "priority", json_real (job->priority));
+    json_object_set_new (rep, "ahead", jobs_ahead (ctld, job));
+    json_object_set_new (rep, "nahead", json_integer (job->position > 0
+                                                      ? job->position - 1 : 0));
+    json_object_set_new (rep, "unavailable", nodes_unavailable (ctld, job));
+    json_object_set_new (rep, "policy", json_string (ctld->conf->policy));
+    json_object_set_new (rep, "backfill", json_string (ctld->conf->backfill));
+    if (job->blocked_by)
+        json_object_set_new (rep, "blocked_by", json_integer ((json_int_t)job->blocked_by));
+    if (job->est_start >= 0)
+        json_object_set_new (rep, "est_start", json_real (job->est_start));
+    if (job->est_nodes)
+        json_object_set_new (rep, "est_nodes", json_string (job->est_nodes));
+    if (job->reasons & SCHED_R_HELD)
+        add_hint (hints, "it is held (submitted with --hold): it does not start "
+                  "until released");
+    if ((job->reasons & SCHED_R_PART_TIME) && p)
+        add_hint (hints, "partition %s allows at most --time=%s", p->name,
+                  format_time (p->max_time, buf, sizeof (buf)));
+    if (job->reasons & SCHED_R_NODES_DOWN)
+        add_hint (hints, "it fits only if the unavailable nodes come back");
+    if ((job->reasons & SCHED_R_PART_NODES) && p)
+        add_hint (hints, "it cannot fit in partition %s as configured now: "
+                  "ask for fewer resources", p->name);
+    if ((job->reasons & (SCHED_R_RESOURCES | SCHED_R_PRIORITY | SCHED_R_RESERVATION))
+        && !(job->reasons & (SCHED_R_HELD | SCHED_R_PART_TIME | SCHED_R_PART_NODES
+                             | SCHED_R_NODES_DOWN | SCHED_R_CONSTRAINT
+                             | SCHED_R_PARTITION | SCHED_R_DEPENDENCY))) {
+        hint_time (ctld, job, hints);
+        hint_size (ctld, job, hints);
+    }
+    json_object_set_new (rep, "hints", hints);
+    conn_send (c, rep);
+}
+
+static void op_stats (struct conn *c, json_t *req, json_int_t seq)
+{
+    json_t *rep = sched_stats_json (c->ctld);
+
+    (void)req;
+    if (!rep) {
+        conn_error (c, seq, ENOMEM, "out of memory");
+        return;
+    }
+    json_object_set_new (rep, "seq", json_integer (seq));
+    json_object_set_new (rep, "rpcs", json_integer ((json_int_t)c->ctld->rpcs));
+    json_object_set_new (rep, "uptime", json_real (ctld_now () - c->ctld->start_time));
+    conn_send (c, rep);
+}
+
 static void op_ping (struct conn *c, json_t *req, json_int_t seq)
 {
     conn_send (c, json_pack ("{s:I s:f s:I s:I s:I}", "seq", seq, "uptime",
@@ -433,6 +789,8 @@ static const struct {
     { "nodes", op_nodes },
     { "wait", op_wait },
     { "ping", op_ping },
+    { "why", op_why },
+    { "stats", op_stats },
 };
 
 op_f ops_client_lookup (const char *op)

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+#include <time.h>
+
 #include "conn.h"
+#include "core.h"
 #include "ctld.h"
 #include "hostlist.h"
 #include "jobs.h"
@@ -13,6 +17,35 @@
 #include "parse.h"
 #include "place.h"
 #include "store.h"
+#include "usage.h"
+
+struct ctld_sched {
+    struct sched *core;
+    struct usage *usage;
+    struct aios_policy_weights weights;
+    struct sched_input in;
+    /* the input, rebuilt every pass in buffers kept between passes */
+    struct sched_node *nodes;
+    size_t nodes_cap;
+    struct sched_part *parts;
+    size_t parts_cap;
+    int *pnodes;
+    size_t pnodes_cap;
+    struct sched_running *run;
+    size_t run_cap;
+    struct sched_alloc *ralloc;
+    size_t ralloc_cap;
+    struct sched_job *jobs;
+    struct job **pjobs;
+    size_t jobs_cap;
+    /* counters, like Slurm's sdiag */
+    uint64_t passes;
+    double last_us, max_us, total_us;
+    int last_depth;
+    int last_started;
+    uint64_t started, backfilled;
+    double last_time;
+};
 
 int ctld_job_save (struct ctld *ctld, struct job *job)
 {
@@ -45,6 +78,7 @@ static void release_alloc (struct ctld *ctld, struct job *job)
             continue;
         n->cpus_alloc -= job->alloc[i].cpus;
         n->mem_alloc -= job->alloc[i].mem_mb;
+        n->gpus_alloc &= ~job->alloc[i].gpus;
         if (n->cpus_alloc < 0)
             n->cpus_alloc = 0;
     }
@@ -60,6 +94,7 @@ static void apply_alloc (struct ctld *ctld, struct job *job)
             continue;
         n->cpus_alloc += job->alloc[i].cpus;
         n->mem_alloc += job->alloc[i].mem_mb;
+        n->gpus_alloc |= job->alloc[i].gpus;
     }
 }
 
@@ -72,6 +107,25 @@ void sched_restore_allocs (struct ctld *ctld)
         if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)
             apply_alloc (ctld, job);
     }
+}
+
+/* The job's CPU-seconds count toward its user's fair-share usage. */
+static void record_usage (struct ctld *ctld, struct job *job, double now)
+{
+    struct ctld_sched *cs = ctld->sched;
+    aios_error_t err;
+    double cpus = 0;
+    int i;
+
+    if (!cs)
+        return;
+    for (i = 0; i < job->nalloc; i++)
+        cpus += job->alloc[i].cpus;
+    if (usage_add (cs->usage, job->uid, cpus * (now - job->start_time), now) < 0)
+        return;
+    if (store_put_usage (ctld->store, job->uid, usage_get (cs->usage, job->uid, now),
+                         now, &err) < 0)
+        ctld_fatal (ctld, err.text);
 }
 
 int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
@@ -92,6 +146,8 @@ int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
         return -1;
     if (job_state_is_final (to)) {
         job->end_time = now;
+        if (job->start_time > 0)
+            record_usage (ctld, job, now);
         release_alloc (ctld, job);
         ctld_sched_request (ctld);
     }
@@ -120,9 +176,9 @@ int sched_check_possible (struct ctld *ctld, struct job *job, aios_error_t *err)
     const struct conf_partition *p = job_partition (ctld, job);
     struct place_node *caps;
     struct place_req req = { job->nodes, job->ntasks, job->cpus_per_task,
-                             job->mem_mb };
+                             job->mem_mb, job->gpus_per_node, job->exclusive };
     size_t i;
-    int known = 0;
+    int known = 0, featured = 0;
     bool ok;
 
     if (!p) {
@@ -143,169 +199,416 @@ int sched_check_possible (struct ctld *ctld, struct job *job, aios_error_t *err)
         return 0;
     for (i = 0; i < p->nnodes; i++) {
         struct node *n = nodetab_lookup (ctld->nodes, p->nodes[i]);
-        if (!n || n->cpus <= 0)
+        const struct conf_node *cn = conf_node_lookup (ctld->conf, p->nodes[i]);
+        if (!n || n->cpus <= 0 || (cn && cn->gpus < 0 && n->base == NODE_UNKNOWN))
+            continue;   /* not known yet: cannot judge */
+        known++;
+        if (!sched_features_match (n->features, job->constraint))
             continue;
+        featured++;
         caps[i].usable = true;
+        caps[i].idle = true;
         caps[i].cpus_free = n->cpus;
         caps[i].mem_free = n->mem_mb;
-        known++;
+        caps[i].gpus_free = n->gpus;
+    }
+    if (known == (int)p->nnodes && featured == 0 && job->constraint) {
+        free (caps);
+        errno = EINVAL;
+        return errprintf (err, "no node of partition %s has the features "
+                          "\"%s\"", p->name, job->constraint);
     }
     ok = known < (int)p->nnodes || place_possible (caps, (int)p->nnodes, &req);
     free (caps);
     if (!ok) {
+        char extra[96] = "", sz[16];
+        size_t len = 0;
         errno = EINVAL;
-        char mem[32] = "", sz[16];
         if (job->mem_mb > 0)
-            snprintf (mem, sizeof (mem), " and %s per node",
-                      format_size_mb (job->mem_mb, sz, sizeof (sz)));
+            len += (size_t)snprintf (extra + len, sizeof (extra) - len,
+                                     " and %s", format_size_mb (job->mem_mb, sz,
+                                                                sizeof (sz)));
+        if (job->gpus_per_node > 0 && len < sizeof (extra))
+            len += (size_t)snprintf (extra + len, sizeof (extra) - len,
+                                     " and %d GPU(s)", job->gpus_per_node);
+        if (job->exclusive && len < sizeof (extra))
+            snprintf (extra + len, sizeof (extra) - len, ", whole nodes");
         return errprintf (err, "requested node configuration is not available: "
-                          "%d task(s) of %d CPU(s)%s do not fit on %s%d node(s) "
-                          "of partition %s", job->ntasks, job->cpus_per_task,
-                          mem, job->nodes ? "" : "up to ",
+                          "%d task(s) of %d CPU(s)%s per node do not fit on "
+                          "%s%d node(s) of partition %s", job->ntasks,
+                          job->cpus_per_task, extra, job->nodes ? "" : "up to ",
                           job->nodes ? job->nodes : (int)p->nnodes, p->name);
     }
     return 0;
 }
 
-/* --- the pass ------------------------------------------------------------- */
+/* --- the core's input ------------------------------------------------------- */
 
-struct ranked {
-    struct job *job;
-    double prio;
-};
-
-static int ranked_cmp (const void *a, const void *b)
+static int grow (void **p, size_t *cap, size_t want, size_t size)
 {
-    const struct ranked *x = a, *y = b;
+    size_t n = *cap ? *cap : 16;
+    void *q;
 
-    if (x->prio != y->prio)
-        return x->prio > y->prio ? -1 : 1;
-    return x->job->id < y->job->id ? -1 : x->job->id > y->job->id;
+    if (want <= *cap)
+        return 0;
+    while (n < want)
+        n *= 2;
+    if (!(q = realloc (*p, n * size)))
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+#define GROW(p, cap, want) grow ((void **)&(p), &(cap), (want), sizeof (*(p)))
+
+static int part_index (struct ctld *ctld, const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < ctld->conf->nparts; i++)
+        if (!strcmp (ctld->conf->parts[i].name, name))
+            return (int)i;
+    return -1;
 }
 
-static int start_job (struct ctld *ctld, struct job *job,
-                      const struct conf_partition *p, const int *idx,
-                      const int *tasks, int k)
+static void job_to_sched (struct ctld *ctld, const struct job *job, bool priority,
+                          struct sched_job *sj)
 {
-    struct job_alloc *alloc = calloc ((size_t)k, sizeof (*alloc));
-    char **names = calloc ((size_t)k + 1, sizeof (char *));
+    int q = conf_qos_priority (ctld->conf, job->qos);
+
+    memset (sj, 0, sizeof (*sj));
+    sj->id = job->id;
+    sj->part = part_index (ctld, job->partition);
+    sj->submit_time = job->submit_time;
+    sj->time_limit = job->time_limit;
+    sj->nodes = job->nodes;
+    sj->ntasks = job->ntasks;
+    sj->cpus_per_task = job->cpus_per_task;
+    sj->mem_mb = job->mem_mb;
+    sj->gpus_per_node = job->gpus_per_node;
+    sj->exclusive = job->exclusive;
+    sj->constraint = job->constraint;
+    sj->uid = job->uid;
+    sj->nice = job->nice;
+    sj->qos_priority = q > 0 ? q : 0;
+    sj->held = job->held;
+    (void)priority;
+}
+
+/* Fill cs->in from the controller's state; extra (a job not in the table,
+ * for --test-only) is added last.  -1 on ENOMEM. */
+static int build_input (struct ctld *ctld, struct job *extra, double now)
+{
+    struct ctld_sched *cs = ctld->sched;
+    const struct aios_conf *conf = ctld->conf;
+    int nn = nodetab_count (ctld->nodes), i;
+    size_t j, np = 0, nr = 0, na = 0, npend = 0, njobs = jobtab_count (ctld->jobs);
+
+    if (GROW (cs->nodes, cs->nodes_cap, (size_t)nn + 1))
+        return -1;
+    for (i = 0; i < nn; i++) {
+        struct node *n = nodetab_at (ctld->nodes, i);
+        cs->nodes[i] = (struct sched_node){ n->name, n->cpus > 0 ? n->cpus : 0,
+                                            n->mem_mb, n->gpus, n->features,
+                                            node_usable (n) };
+    }
+    for (j = 0; j < conf->nparts; j++)
+        np += conf->parts[j].nnodes;
+    if (GROW (cs->parts, cs->parts_cap, conf->nparts + 1)
+        || GROW (cs->pnodes, cs->pnodes_cap, np + 1))
+        return -1;
+    np = 0;
+    for (j = 0; j < conf->nparts; j++) {
+        const struct conf_partition *cp = &conf->parts[j];
+        struct sched_part *sp = &cs->parts[j];
+        size_t k;
+        sp->name = cp->name;
+        sp->nodes = cs->pnodes + np;
+        sp->nnodes = 0;
+        sp->max_time = cp->max_time;
+        sp->priority = cp->priority;
+        for (k = 0; k < cp->nnodes; k++) {
+            struct node *n = nodetab_lookup (ctld->nodes, cp->nodes[k]);
+            if (n)
+                cs->pnodes[np + (size_t)sp->nnodes++] = n->index;
+        }
+        np += (size_t)sp->nnodes;
+    }
+    /* running jobs and their allocations */
+    for (j = 0; j < njobs; j++) {
+        struct job *job = jobtab_at (ctld->jobs, j);
+        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING) {
+            nr++;
+            na += (size_t)job->nalloc;
+        } else if (job->state == JOB_PENDING)
+            npend++;
+    }
+    if (GROW (cs->run, cs->run_cap, nr + 1) || GROW (cs->ralloc, cs->ralloc_cap, na + 1)
+        || GROW (cs->jobs, cs->jobs_cap, npend + 2))
+        return -1;
+    if (cs->jobs_cap > 0) {
+        void *q = realloc (cs->pjobs, cs->jobs_cap * sizeof (*cs->pjobs));
+        if (!q)
+            return -1;
+        cs->pjobs = q;
+    }
+    nr = na = npend = 0;
+    for (j = 0; j < njobs; j++) {
+        struct job *job = jobtab_at (ctld->jobs, j);
+        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING) {
+            struct sched_running *r = &cs->run[nr++];
+            int k, used = 0;
+            r->id = job->id;
+            r->end = job->time_limit < 0 ? INFINITY
+                                         : job->start_time + (double)job->time_limit;
+            /* overdue jobs (being killed) end any moment now */
+            if (r->end < now)
+                r->end = now;
+            r->exclusive = job->exclusive;
+            r->alloc = cs->ralloc + na;
+            for (k = 0; k < job->nalloc; k++) {
+                struct node *n = nodetab_lookup (ctld->nodes, job->alloc[k].node);
+                struct sched_alloc *a = &cs->ralloc[na + (size_t)used];
+                if (!n)
+                    continue;
+                a->node = n->index;
+                a->tasks = job->alloc[k].tasks;
+                a->cpus = job->alloc[k].cpus;
+                a->mem_mb = job->alloc[k].mem_mb;
+                a->gpus = job->alloc[k].gpus;
+                used++;
+            }
+            r->nalloc = used;
+            na += (size_t)used;
+        } else if (job->state == JOB_PENDING) {
+            job_to_sched (ctld, job, false, &cs->jobs[npend]);
+            cs->pjobs[npend++] = job;
+        }
+    }
+    if (extra) {
+        job_to_sched (ctld, extra, false, &cs->jobs[npend]);
+        cs->pjobs[npend++] = extra;
+    }
+    if (!strcmp (conf->policy, "priority")
+        && usage_fill (cs->usage, cs->jobs, (int)npend, now) < 0)
+        return -1;
+    usage_set_half_life (cs->usage, (double)conf->half_life);
+    cs->weights = (struct aios_policy_weights){
+        conf->weight_age, conf->weight_size, conf->weight_partition,
+        conf->weight_qos, conf->weight_fairshare, (double)conf->max_age,
+        conf->favor_small,
+    };
+    cs->in = (struct sched_input){
+        .now = now, .nodes = cs->nodes, .nnodes = nn, .parts = cs->parts,
+        .nparts = (int)conf->nparts, .running = cs->run, .nrunning = (int)nr,
+        .jobs = cs->jobs, .njobs = (int)npend,
+        .policy = policy_ops (ctld->policy), .weights = &cs->weights,
+        .backfill = strcmp (conf->backfill, "none") ? SCHED_BACKFILL_EASY
+                                                    : SCHED_BACKFILL_NONE,
+        .estimate_depth = conf->estimate_depth,
+    };
+    return 0;
+}
+
+static char *alloc_nodelist (struct ctld *ctld, const struct sched_alloc *a, int n)
+{
+    char **names = calloc ((size_t)n + 1, sizeof (char *));
+    char *list;
     int i;
 
-    if (!alloc || !names)
-        goto nomem;
+    if (!names)
+        return NULL;
+    for (i = 0; i < n; i++)
+        names[i] = nodetab_at (ctld->nodes, a[i].node)->name;
+    list = hostlist_compress (names, (size_t)n);
+    free (names);
+    return list;
+}
+
+/* --- the pass ------------------------------------------------------------- */
+
+static int start_job (struct ctld *ctld, struct job *job,
+                      const struct sched_alloc *sa, int k)
+{
+    struct job_alloc *alloc = calloc ((size_t)k, sizeof (*alloc));
+    int i;
+
+    if (!alloc)
+        return -1;
     for (i = 0; i < k; i++) {
-        alloc[i].node = strdup (p->nodes[idx[i]]);
-        if (!alloc[i].node)
+        if (!(alloc[i].node = strdup (nodetab_at (ctld->nodes, sa[i].node)->name)))
             goto nomem;
-        alloc[i].tasks = tasks[i];
-        alloc[i].cpus = tasks[i] * job->cpus_per_task;
-        alloc[i].mem_mb = job->mem_mb;
-        names[i] = alloc[i].node;
+        alloc[i].tasks = sa[i].tasks;
+        alloc[i].cpus = sa[i].cpus;
+        alloc[i].mem_mb = sa[i].mem_mb;
+        alloc[i].gpus = sa[i].gpus;
     }
     free (job->nodelist);
-    job->nodelist = hostlist_compress (names, (size_t)k);
-    free (names);
+    if (!(job->nodelist = alloc_nodelist (ctld, sa, k)))
+        goto nomem;
     job_set_alloc (job, alloc, k);
     apply_alloc (ctld, job);
     job->start_time = ctld_now ();
+    job->reasons = 0;
+    job->position = 0;
     if (ctld_job_transition (ctld, job, JOB_RUNNING, NULL) < 0)
         return -1;
     return nodeops_launch (ctld, job);
 nomem:
-    for (i = 0; alloc && i < k; i++)
+    for (i = 0; i < k; i++)
         free (alloc[i].node);
     free (alloc);
-    free (names);
     return -1;
 }
 
-/* Try to place job in its partition now.  1 started, 0 no room, -1 error. */
-static int try_start (struct ctld *ctld, struct job *job,
-                      struct place_node *pn, int *idx, int *tasks)
+static double mono_us (void)
 {
-    const struct conf_partition *p = job_partition (ctld, job);
-    struct place_req req = { job->nodes, job->ntasks, job->cpus_per_task,
-                             job->mem_mb };
-    size_t i;
-    int k;
+    struct timespec ts;
 
-    if (!p)
-        return 0;
-    for (i = 0; i < p->nnodes; i++) {
-        struct node *n = nodetab_lookup (ctld->nodes, p->nodes[i]);
-        pn[i].usable = n && node_usable (n);
-        pn[i].cpus_free = n ? n->cpus - n->cpus_alloc : 0;
-        pn[i].mem_free = n && n->mem_mb > n->mem_alloc ? n->mem_mb - n->mem_alloc : 0;
-    }
-    k = place_job (pn, (int)p->nnodes, &req, idx, tasks);
-    if (k <= 0)
-        return k;
-    return start_job (ctld, job, p, idx, tasks, k) < 0 ? -1 : 1;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-void sched_pass (struct ctld *ctld)
+void ctld_sched_pass (struct ctld *ctld)
 {
-    const struct aios_policy_ops *ops = policy_ops (ctld->policy);
-    struct aios_policy_view view = { .now = ctld_now (),
-                                     .total_nodes = nodetab_count (ctld->nodes) };
-    size_t i, n = 0, njobs = jobtab_count (ctld->jobs);
-    size_t maxn = 0;
-    struct ranked *r;
-    struct place_node *pn;
-    int *idx, *tasks;
-    const char **blocked;   /* partitions whose head job cannot start */
-    size_t nblocked = 0, b;
+    struct ctld_sched *cs = ctld->sched;
+    const struct sched_result *res;
+    const int *order;
+    double t0 = mono_us (), us;
+    int i, started = 0;
 
+    if (build_input (ctld, NULL, ctld_now ()) < 0
+        || sched_pass (cs->core, &cs->in) < 0) {
+        log_err ("scheduling pass failed: %s", strerror (errno));
+        return;
+    }
+    res = sched_results (cs->core);
+    order = sched_order (cs->core);
+    for (i = 0; i < cs->in.njobs; i++) {
+        int ji = order[i];
+        struct job *job = cs->pjobs[ji];
+        const struct sched_result *r = &res[ji];
+        if (r->start) {
+            if (start_job (ctld, job, r->alloc, r->nalloc) < 0)
+                log_err ("job %ju: could not start: %s", (uintmax_t)job->id,
+                         strerror (errno));
+            started++;
+            if (r->backfilled)
+                cs->backfilled++;
+            continue;
+        }
+        job->reasons = r->reasons;
+        job->position = r->position;
+        job->priority = r->priority;
+        job->est_start = r->est_start;
+        job->blocked_by = r->blocked_by;
+        free (job->est_nodes);
+        job->est_nodes = r->est_alloc && r->est_nalloc > 0
+            ? alloc_nodelist (ctld, r->est_alloc, r->est_nalloc) : NULL;
+        job_set_reason (job, sched_reason_name (sched_main_reason (r->reasons)));
+    }
+    us = mono_us () - t0;
+    cs->passes++;
     ctld->passes++;
-    for (i = 0; i < ctld->conf->nparts; i++)
-        if (ctld->conf->parts[i].nnodes > maxn)
-            maxn = ctld->conf->parts[i].nnodes;
-    r = calloc (njobs + 1, sizeof (*r));
-    pn = calloc (maxn + 1, sizeof (*pn));
-    idx = calloc (maxn + 1, sizeof (int));
-    tasks = calloc (maxn + 1, sizeof (int));
-    blocked = calloc (ctld->conf->nparts + 1, sizeof (*blocked));
-    if (!r || !pn || !idx || !tasks || !blocked)
-        goto done;
-    for (i = 0; i < njobs; i++) {
-        struct job *job = jobtab_at (ctld->jobs, i);
-        struct aios_policy_job pj;
-        if (job->state != JOB_PENDING)
-            continue;
-        pj = (struct aios_policy_job){ job->id, job->submit_time,
-                                       job->time_limit, job->nodes,
-                                       job->ntasks, job->cpus_per_task,
-                                       job->mem_mb, job->uid, job->partition };
-        r[n].job = job;
-        r[n++].prio = ops->priority (&pj, &view);
+    cs->last_us = us;
+    cs->total_us += us;
+    if (us > cs->max_us)
+        cs->max_us = us;
+    cs->last_depth = cs->in.njobs;
+    cs->last_started = started;
+    cs->started += (uint64_t)started;
+    cs->last_time = ctld_now ();
+}
+
+int sched_test (struct ctld *ctld, struct job *job, bool in_table,
+                struct sched_test *t)
+{
+    struct ctld_sched *cs = ctld->sched;
+    const struct sched_result *r;
+    int i, k = -1;
+
+    memset (t, 0, sizeof (*t));
+    if (build_input (ctld, in_table ? NULL : job, ctld_now ()) < 0)
+        return -1;
+    for (i = 0; i < cs->in.njobs; i++)
+        if (cs->pjobs[i] == job)
+            k = i;
+    if (k < 0) {
+        errno = ENOENT;
+        return -1;
     }
-    qsort (r, n, sizeof (*r), ranked_cmp);
-    for (i = 0; i < n; i++) {
-        struct job *job = r[i].job;
-        int rc;
-        if (job->held) {
-            job_set_reason (job, "JobHeldUser");
-            continue;
-        }
-        for (b = 0; b < nblocked && strcmp (blocked[b], job->partition); b++)
-            ;
-        if (b < nblocked) {
-            job_set_reason (job, "Priority");
-            continue;
-        }
-        rc = try_start (ctld, job, pn, idx, tasks);
-        if (rc == 0) {
-            job_set_reason (job, "Resources");
-            /* strict order within a partition: nothing passes it (no
-             * backfill yet) */
-            if (nblocked < ctld->conf->nparts)
-                blocked[nblocked++] = job->partition;
-        }
+    /* a what-if sees the job as it would be without a hold */
+    cs->jobs[k].held = false;
+    if (cs->in.estimate_depth < 1)
+        cs->in.estimate_depth = 1;
+    if (sched_pass (cs->core, &cs->in) < 0)
+        return -1;
+    r = &sched_results (cs->core)[k];
+    t->start = r->start;
+    t->reasons = r->reasons;
+    t->position = r->position;
+    t->est_start = r->est_start;
+    t->nodes = r->est_alloc && r->est_nalloc > 0
+        ? alloc_nodelist (ctld, r->est_alloc, r->est_nalloc) : NULL;
+    for (i = 0; i < r->est_nalloc; i++)
+        t->cpus += r->est_alloc[i].cpus;
+    return 0;
+}
+
+json_t *sched_stats_json (struct ctld *ctld)
+{
+    struct ctld_sched *cs = ctld->sched;
+
+    return json_pack ("{s:s s:s s:I s:f s:f s:f s:i s:i s:I s:I s:f}",
+                      "policy", ctld->conf->policy,
+                      "backfill", ctld->conf->backfill,
+                      "passes", (json_int_t)cs->passes,
+                      "last_us", cs->last_us,
+                      "max_us", cs->max_us,
+                      "mean_us", cs->passes ? cs->total_us / (double)cs->passes : 0.0,
+                      "last_depth", cs->last_depth,
+                      "last_started", cs->last_started,
+                      "started", (json_int_t)cs->started,
+                      "backfilled", (json_int_t)cs->backfilled,
+                      "last_pass_time", cs->last_time);
+}
+
+static int load_usage_cb (uint32_t uid, double value, double t, void *arg)
+{
+    return usage_set (arg, uid, value, t);
+}
+
+int sched_init (struct ctld *ctld, aios_error_t *err)
+{
+    struct ctld_sched *cs = calloc (1, sizeof (*cs));
+
+    if (!cs || !(cs->core = sched_create ())
+        || !(cs->usage = usage_create ((double)ctld->conf->half_life))) {
+        if (cs)
+            sched_destroy (cs->core);
+        free (cs);
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
     }
-done:
-    free (r);
-    free (pn);
-    free (idx);
-    free (tasks);
-    free (blocked);
+    ctld->sched = cs;
+    return store_load_usage (ctld->store, load_usage_cb, cs->usage, err);
+}
+
+void sched_fini (struct ctld *ctld)
+{
+    struct ctld_sched *cs = ctld->sched;
+
+    if (!cs)
+        return;
+    sched_destroy (cs->core);
+    usage_destroy (cs->usage);
+    free (cs->nodes);
+    free (cs->parts);
+    free (cs->pnodes);
+    free (cs->run);
+    free (cs->ralloc);
+    free (cs->jobs);
+    free (cs->pjobs);
+    free (cs);
+    ctld->sched = NULL;
 }

@@ -12,6 +12,8 @@ enum stmt_id {
     ST_GET_META,
     ST_SET_META,
     ST_LOAD_JOBS,
+    ST_PUT_USAGE,
+    ST_LOAD_USAGE,
     ST_BEGIN,
     ST_COMMIT,
     ST_COUNT
@@ -23,6 +25,8 @@ static const char *stmt_sql[ST_COUNT] = {
     [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
     [ST_SET_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
     [ST_LOAD_JOBS] = "SELECT data FROM jobs ORDER BY id",
+    [ST_PUT_USAGE] = "INSERT OR REPLACE INTO usage (uid, value, time) VALUES (?, ?, ?)",
+    [ST_LOAD_USAGE] = "SELECT uid, value, time FROM usage",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
 };
@@ -34,7 +38,9 @@ static const char *schema =
     "CREATE TABLE IF NOT EXISTS events ("
     "  job INTEGER NOT NULL, time REAL NOT NULL, state TEXT NOT NULL,"
     "  reason TEXT);"
-    "CREATE INDEX IF NOT EXISTS events_job ON events (job);";
+    "CREATE INDEX IF NOT EXISTS events_job ON events (job);"
+    "CREATE TABLE IF NOT EXISTS usage ("
+    "  uid INTEGER PRIMARY KEY, value REAL NOT NULL, time REAL NOT NULL);";
 
 struct store {
     sqlite3 *db;
@@ -157,6 +163,39 @@ int store_load_jobs (struct store *st, store_job_f cb, void *arg,
         rc = db_error (st, err, "load jobs");
     sqlite3_reset (s);
     return rc;
+}
+
+int store_load_usage (struct store *st, store_usage_f cb, void *arg,
+                      aios_error_t *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LOAD_USAGE];
+    int rc = 0, step;
+
+    while ((step = sqlite3_step (s)) == SQLITE_ROW) {
+        if (cb ((uint32_t)sqlite3_column_int64 (s, 0),
+                sqlite3_column_double (s, 1), sqlite3_column_double (s, 2),
+                arg) < 0) {
+            rc = errprintf (err, "out of memory loading usage");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_error (st, err, "load usage");
+    sqlite3_reset (s);
+    return rc;
+}
+
+int store_put_usage (struct store *st, uint32_t uid, double value, double t,
+                     aios_error_t *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_PUT_USAGE];
+
+    if (begin (st, err) < 0)
+        return -1;
+    sqlite3_bind_int64 (s, 1, uid);
+    sqlite3_bind_double (s, 2, value);
+    sqlite3_bind_double (s, 3, t);
+    return step_done (st, s, err, "write usage");
 }
 
 int store_put_job (struct store *st, uint64_t id, const char *state,

@@ -31,6 +31,13 @@ int store_put_job (struct store *st, uint64_t id, const char *state,
 int store_add_event (struct store *st, uint64_t id, double time,
                      const char *state, const char *reason, aios_error_t *err);
 
+/* Fair-share usage per user (see sched/usage.h). */
+typedef int (*store_usage_f) (uint32_t uid, double value, double t, void *arg);
+int store_load_usage (struct store *st, store_usage_f cb, void *arg,
+                      aios_error_t *err);
+int store_put_usage (struct store *st, uint32_t uid, double value, double t,
+                     aios_error_t *err);
+
 int store_get_meta (struct store *st, const char *key, int64_t *val,
                     aios_error_t *err);
 int store_set_meta (struct store *st, const char *key, int64_t val,

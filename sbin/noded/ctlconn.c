@@ -147,9 +147,9 @@ static void send_register (struct noded *nd)
 
     if (spool_scan (nd->spool_dir, scan_completed_cb, &s, &err) < 0)
         log_err ("%s", err.text);
-    ctl_send (nd, json_pack ("{s:s s:I s:i s:I s:o s:O}", "op", "register",
+    ctl_send (nd, json_pack ("{s:s s:I s:i s:I s:i s:o s:O}", "op", "register",
                              "seq", nd->seq++, "cpus", nd->cpus, "memory_mb",
-                             (json_int_t)nd->mem_mb, "running",
+                             (json_int_t)nd->mem_mb, "gpus", nd->gpus, "running",
                              launch_running_ids (nd), "completed", s.completed));
     nd->ctl_state = CTL_REGISTER;
     /* completions the controller has not acknowledged yet */

@@ -46,6 +46,7 @@ struct spec {
     const char *name, *user, *script, *workdir, *output, *error;
     const char *nodelist, *partition;
     json_t *env;
+    json_t *gpus;           /* GPU indexes on this node, or NULL */
     json_int_t uid, gid, ntasks, nnodes, cpus_on_node, time_limit, kill_wait;
 };
 
@@ -189,7 +190,31 @@ static void set_env_num (const char *name, json_int_t v)
     setenv (name, buf, 1);
 }
 
-static void child_env (const struct spec *s, const char *node, const char *home)
+/* "0,2,3" from [0, 2, 3]. */
+static void gpu_env (const struct spec *s, int node_gpus)
+{
+    char buf[256] = "";
+    size_t i, len = 0;
+    json_t *v;
+
+    json_array_foreach (s->gpus, i, v) {
+        if (len < sizeof (buf))
+            len += (size_t)snprintf (buf + len, sizeof (buf) - len, "%s%lld",
+                                     i ? "," : "", (long long)json_integer_value (v));
+    }
+    if (len > 0) {
+        setenv ("CUDA_VISIBLE_DEVICES", buf, 1);
+        setenv ("AIOS_GPUS", buf, 1);
+        setenv ("GPU_DEVICE_ORDINAL", buf, 1);
+    } else if (node_gpus > 0) {
+        /* the node has GPUs but the job asked for none */
+        setenv ("CUDA_VISIBLE_DEVICES", "", 1);
+        unsetenv ("AIOS_GPUS");
+    }
+}
+
+static void child_env (const struct spec *s, const char *node, const char *home,
+                       int node_gpus)
 {
     const char *key;
     json_t *v;
@@ -211,6 +236,7 @@ static void child_env (const struct spec *s, const char *node, const char *home)
     setenv ("AIOS_SUBMIT_DIR", s->workdir, 1);
     setenv ("AIOS_NODENAME", node, 1);
     setenv ("AIOS_JOB_USER", s->user, 1);
+    gpu_env (s, node_gpus);
     if (!getenv ("HOME") && home)
         setenv ("HOME", home, 1);
     if (!getenv ("PATH"))
@@ -264,7 +290,7 @@ static void child_stdio (int fd, const struct spec *s, const char *node)
 }
 
 static void child_run (int fd, const struct spec *s, const char *node,
-                       const char *script)
+                       const char *script, int node_gpus)
 {
     struct passwd *pw = getpwuid ((uid_t)s->uid);
     sigset_t all;
@@ -286,7 +312,7 @@ static void child_run (int fd, const struct spec *s, const char *node,
         child_fail (fd, "cannot change to working directory %s: %s",
                     s->workdir, strerror (errno));
     child_stdio (fd, s, node);
-    child_env (s, node, pw ? pw->pw_dir : NULL);
+    child_env (s, node, pw ? pw->pw_dir : NULL, node_gpus);
     umask (022);
     execv (script, argv);
     child_fail (fd, "cannot execute the batch script: %s", strerror (errno));
@@ -333,7 +359,7 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
     memset (s, 0, sizeof (*s));
     if (proto_unpack (j, err, "launch",
                       "{s:I s:s s:s s:s s:s s:o s?s s?s s:s s:s s:I s:I s:I s:I"
-                      " s:I s:I s:I}",
+                      " s:I s:I s:I s?o}",
                       "id", &id, "name", &s->name, "user", &s->user,
                       "script", &s->script, "workdir", &s->workdir,
                       "env", &s->env, "output", &s->output, "error", &s->error,
@@ -341,7 +367,7 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
                       "uid", &s->uid, "gid", &s->gid, "ntasks", &s->ntasks,
                       "nnodes", &s->nnodes, "cpus_on_node", &s->cpus_on_node,
                       "time_limit", &s->time_limit, "kill_wait",
-                      &s->kill_wait) < 0)
+                      &s->kill_wait, "gpus_on_node", &s->gpus) < 0)
         return -1;
     s->id = (uint64_t)id;
     return 0;
@@ -394,7 +420,7 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
     sigprocmask (SIG_SETMASK, &all, &old);
     if ((pid = fork ()) == 0) {
         close (pfd[0]);
-        child_run (pfd[1], &s, nd->name, script);
+        child_run (pfd[1], &s, nd->name, script, nd->gpus);
     }
     sigprocmask (SIG_SETMASK, &old, NULL);
     close (pfd[1]);

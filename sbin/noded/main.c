@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "launch.h"
+#include "gpu.h"
 #include "log.h"
 #include "noded.h"
 #include "spool.h"
@@ -59,6 +60,13 @@ static int detect_resources (struct noded *nd)
     nd->mem_mb = nd->cnode->memory_mb > 0
                      ? nd->cnode->memory_mb
                      : (uint64_t)pages * (uint64_t)psize / (1024 * 1024);
+    if (nd->cnode->gpus >= 0)
+        nd->gpus = nd->cnode->gpus;
+    else {
+        char how[16];
+        nd->gpus = gpu_detect (how, sizeof (how));
+        log_info ("GPUs: %d (detected by %s)", nd->gpus, how);
+    }
     return 0;
 }
 
@@ -212,8 +220,8 @@ int main (int argc, char **argv)
             evsignal_add (nd.sig_ev[i], NULL);
     }
     ctlconn_start (&nd);
-    log_info ("aiosd %s started as node %s (%d CPUs, %ju MB)", PACKAGE_VERSION,
-              nd.name, nd.cpus, (uintmax_t)nd.mem_mb);
+    log_info ("aiosd %s started as node %s (%d CPUs, %ju MB, %d GPUs)",
+              PACKAGE_VERSION, nd.name, nd.cpus, (uintmax_t)nd.mem_mb, nd.gpus);
     daemon_ready (fd);
     event_base_dispatch (nd.base);
     rc = 0;

@@ -31,6 +31,7 @@ struct noded {
     const struct conf_node *cnode;  /* borrowed from conf */
     int cpus;
     uint64_t mem_mb;
+    int gpus;
     char *spool_dir;
     char *pid_file;
     uid_t daemon_uid;               /* controller.user */

@@ -347,9 +347,16 @@ static const struct error_case error_cases[] = {
       "3:3: unknown key \"heartbeat\" in controller (expected one of: "
       "address, port, socket, state_file, log_file, pid_file, user, "
       "heartbeat_interval, node_timeout, kill_wait, min_job_age, operators)" },
-    { "unknown key in a node", "nodes:\n  - name: n1\n    gpus: 2\n",
-      "3:5: unknown key \"gpus\" in nodes[0] (expected one of: name, "
-      "address, cpus, memory)" },
+    { "unknown key in a node", "nodes:\n  - name: n1\n    gres: gpu:2\n",
+      "3:5: unknown key \"gres\" in nodes[0] (expected one of: name, "
+      "address, cpus, memory, gpus, features)" },
+    { "bad backfill", "nodes:\n  - name: n1\nscheduler:\n  backfill: cons\n",
+      "4:13: scheduler.backfill: \"cons\" is not one of none, easy" },
+    { "duplicate qos", "nodes:\n  - name: n1\nscheduler:\n  qos:\n"
+      "    - name: high\n    - name: high\n",
+      "6:13: scheduler.qos[1].name: duplicate QOS \"high\"" },
+    { "too many gpus", "nodes:\n  - name: n1\n    gpus: 65\n",
+      "3:11: nodes[0].gpus: 65 is out of range (expected -1..64)" },
     { "non-scalar key", "? [a]\n: 1\n",
       "1:3: expected a key name at the top level, got a sequence" },
     { "string for an int", "controller:\n  port: http\n",
