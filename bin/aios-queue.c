@@ -703,8 +703,14 @@ static void print_why (json_t *r)
     }
     printf (" (policy %s, backfill %s).\n", cli_jstr (r, "policy", "?"),
             cli_jstr (r, "backfill", "?"));
-    printf ("  Position:  %lld in its partition (priority %.2f)\n",
-            cli_jint (r, "position"), jreal (r, "priority"));
+    /* fifo and sjf priorities are submit times and time limits: only the
+     * order they give means something */
+    if (!strcmp (cli_jstr (r, "policy", ""), "fifo")
+        || !strcmp (cli_jstr (r, "policy", ""), "sjf"))
+        printf ("  Position:  %lld in its partition\n", cli_jint (r, "position"));
+    else
+        printf ("  Position:  %lld in its partition (priority %.2f)\n",
+                cli_jint (r, "position"), jreal (r, "priority"));
     printf ("  Waiting for:\n");
     a = json_object_get (r, "reasons");
     json_array_foreach (a, i, v) {

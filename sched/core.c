@@ -6,8 +6,10 @@
  *   pcpus[p]     free CPUs on usable nodes of partition p (quick rejects)
  *   ends[]       running and just-started jobs with their expected ends
  *   allocs[]     every allocation the pass produced (results point here)
- *   shapes       a hash of request shapes: what is possible at all, and
- *                what failed now (free resources only shrink in a pass)
+ *   shapes       a hash of request shapes: what failed now (free resources
+ *                only shrink in a pass)
+ *   poss         a hash of request shapes kept between passes: could the
+ *                shape ever run (cleared when the nodes or partitions change)
  */
 #include <errno.h>
 #include <math.h>
@@ -42,10 +44,12 @@ struct resv {
     double shadow;
     int off;            /* into slacks[] */
     int n;
+    long excess;        /* free CPUs now on its nodes beyond their slack */
+    bool excess_ok;
 };
 
 struct shape {
-    int used;
+    unsigned gen;               /* in use when equal to its table's gen */
     int part, nodes, ntasks, cpt, gpn;
     uint64_t mem;
     bool excl;
@@ -53,6 +57,15 @@ struct shape {
     signed char possible_usable;
     bool fail_now;
     double fail_long_end;       /* a long attempt ending here failed */
+    uint64_t blocker;           /* ... held back by this reservation */
+};
+
+struct shape_tab {
+    struct shape *v;
+    size_t size;        /* slots in use this pass: a power of two */
+    size_t cap;         /* slots allocated */
+    size_t n;           /* occupied */
+    unsigned gen;       /* bumped to empty the table without a memset */
 };
 
 struct sched {
@@ -65,6 +78,8 @@ struct sched {
     int *tmp_order;
     double *prio;
     size_t prio_cap;
+    uint64_t *hash;         /* each job's shape hash */
+    size_t hash_cap;
 
     struct nfree *free_;
     size_t free_cap;
@@ -96,8 +111,9 @@ struct sched {
     struct slack *slacks;
     size_t nslacks, slacks_cap;
 
-    struct shape *shapes;
-    size_t shapes_cap;
+    struct shape_tab shapes;
+    struct shape_tab poss;
+    uint64_t fingerprint;   /* of the nodes and partitions poss is for */
 
     /* per partition pass state */
     int *ppos;
@@ -219,6 +235,7 @@ void sched_destroy (struct sched *s)
     free (s->order);
     free (s->tmp_order);
     free (s->prio);
+    free (s->hash);
     free (s->free_);
     free (s->np_start);
     free (s->np_list);
@@ -237,7 +254,8 @@ void sched_destroy (struct sched *s)
     free (s->est_off);
     free (s->resv);
     free (s->slacks);
-    free (s->shapes);
+    free (s->shapes.v);
+    free (s->poss.v);
     free (s->ppos);
     free (s->pblocked);
     free (s->pfirst);
@@ -432,21 +450,49 @@ static uint64_t shape_hash (const struct sched_job *j)
     return h;
 }
 
-/* The cache entry for job's shape, or NULL (constraints are not cached,
- * nor anything once the table is 3/4 full). */
-static struct shape *shape_get (struct sched *s, const struct sched_job *j)
+/* Empty tab, sized for about want shapes.  -1 on ENOMEM. */
+static int tab_reset (struct shape_tab *t, size_t want)
 {
-    size_t mask = s->shapes_cap - 1, i;
-    size_t used = 0;
+    size_t size = 64;
 
-    if (j->constraint && *j->constraint)
+    while (size < 2 * want && size < (1u << 16))
+        size *= 2;
+    if (size > t->cap) {
+        struct shape *v = calloc (size, sizeof (*v));
+        if (!v) {
+            errno = ENOMEM;
+            return -1;
+        }
+        free (t->v);
+        t->v = v;
+        t->cap = size;
+        t->gen = 0;
+    }
+    if (++t->gen == 0) {
+        memset (t->v, 0, t->cap * sizeof (*t->v));
+        t->gen = 1;
+    }
+    t->size = size;
+    t->n = 0;
+    return 0;
+}
+
+/* The entry for job's shape in t, added if new; NULL when constrained
+ * (constraints are not cached) or t is 3/4 full. */
+static struct shape *tab_get (struct shape_tab *t, const struct sched_job *j,
+                              uint64_t hash)
+{
+    size_t mask = t->size - 1, i;
+
+    if ((j->constraint && *j->constraint) || t->size == 0)
         return NULL;
-    for (i = shape_hash (j) & mask;; i = (i + 1) & mask) {
-        struct shape *e = &s->shapes[i];
-        if (!e->used) {
-            if (++used > s->shapes_cap * 3 / 4)
+    for (i = hash & mask;; i = (i + 1) & mask) {
+        struct shape *e = &t->v[i];
+        if (e->gen != t->gen) {
+            if (t->n + 1 > t->size * 3 / 4)
                 return NULL;
-            e->used = 1;
+            t->n++;
+            e->gen = t->gen;
             e->part = j->part;
             e->nodes = j->nodes;
             e->ntasks = j->ntasks;
@@ -463,10 +509,40 @@ static struct shape *shape_get (struct sched *s, const struct sched_job *j)
             && e->cpt == j->cpus_per_task && e->gpn == j->gpus_per_node
             && e->mem == j->mem_mb && e->excl == j->exclusive)
             return e;
-        used++;
-        if (used > s->shapes_cap)
-            return NULL;
     }
+}
+
+/* The job's shape this pass (hashes are computed once per job). */
+static struct shape *shape_get (struct sched *s, const struct sched_job *j)
+{
+    return tab_get (&s->shapes, j, s->hash[j - s->in->jobs]);
+}
+
+/* A hash of everything "possible" depends on: nodes and partitions. */
+static uint64_t fingerprint (const struct sched_input *in)
+{
+    uint64_t h = 1469598103934665603ULL;
+    int i, k;
+
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ULL)
+    MIX (in->nnodes);
+    for (i = 0; i < in->nnodes; i++) {
+        const struct sched_node *n = &in->nodes[i];
+        MIX (n->cpus);
+        MIX (n->mem_mb);
+        MIX (n->gpus);
+        MIX (n->usable);
+        for (k = 0; n->features && n->features[k]; k++)
+            MIX (n->features[k]);
+    }
+    MIX (in->nparts);
+    for (i = 0; i < in->nparts; i++) {
+        MIX (in->parts[i].nnodes);
+        for (k = 0; k < in->parts[i].nnodes; k++)
+            MIX (in->parts[i].nodes[k]);
+    }
+#undef MIX
+    return h;
 }
 
 /* --- placement -------------------------------------------------------------- */
@@ -594,10 +670,15 @@ static int end_cmp (const void *a, const void *b)
 
 static void sort_ends (struct sched *s)
 {
-    if (!s->ends_sorted) {
+    size_t i;
+
+    if (s->ends_sorted)
+        return;
+    for (i = 1; i < s->nends && s->ends[i - 1].end <= s->ends[i].end; i++)
+        ;
+    if (i < s->nends)
         qsort (s->ends, s->nends, sizeof (*s->ends), end_cmp);
-        s->ends_sorted = true;
-    }
+    s->ends_sorted = true;
 }
 
 /* Start job ji on the placement in idx/tasks. */
@@ -616,6 +697,8 @@ static int start_job (struct sched *s, int ji, int k, double end)
         f->gmask &= ~a->gpus;
         sync_node (s, a->node);
     }
+    for (i = 0; i < (int)s->nresv; i++)
+        s->resv[i].excess_ok = false;
     s->alloc_off[ji] = off;
     s->res[ji].start = true;
     s->res[ji].nalloc = k;
@@ -710,11 +793,32 @@ static int reserve (struct sched *s, int ji)
                 sl->gpus = pn->gpus_free - j->gpus_per_node;
             }
         }
+        r->excess_ok = false;
         s->stats.reservations++;
         s->res[ji].reserved = true;
+        s->res[ji].est_start = en->end;
         return 1;
     }
     return 0;
+}
+
+/* CPUs of partition p a job ending after rv's shadow could use at most:
+ * the free CPUs less those the reservation needs (rv in p only). */
+static long long_capacity (struct sched *s, struct resv *rv)
+{
+    int i;
+
+    if (!rv->excess_ok) {
+        rv->excess = 0;
+        for (i = 0; i < rv->n; i++) {
+            const struct slack *sl = &s->slacks[rv->off + i];
+            int f = s->free_[sl->node].cpus, keep = sl->cpus > 0 ? sl->cpus : 0;
+            if (s->in->nodes[sl->node].usable && f > keep)
+                rv->excess += f - keep;
+        }
+        rv->excess_ok = true;
+    }
+    return s->pcpus[rv->part] - rv->excess;
 }
 
 /* Can job ji (ending at end) start now without delaying any reservation?
@@ -762,9 +866,10 @@ static int place_past_reservations (struct sched *s, int ji, double end,
         return 0;
     /* the job holds these past the shadow times: take them from the slack */
     for (r = 0; r < s->nresv; r++) {
-        const struct resv *rv = &s->resv[r];
+        struct resv *rv = &s->resv[r];
         if (end <= rv->shadow)
             continue;
+        rv->excess_ok = false;
         for (i = 0; i < rv->n; i++) {
             struct slack *sl = &s->slacks[rv->off + i];
             int q;
@@ -1023,7 +1128,10 @@ static unsigned hard_reasons (struct sched *s, const struct sched_job *j)
         r |= SCHED_R_PART_TIME;
     if (j->constraint && *j->constraint && !constraint_exists (s, j))
         return r | SCHED_R_CONSTRAINT;
-    sh = shape_get (s, j);
+    sh = tab_get (&s->poss, j, s->hash[j - s->in->jobs]);
+    if (!sh && s->poss.n + 1 > s->poss.size * 3 / 4
+        && tab_reset (&s->poss, s->poss.size / 2) == 0)
+        sh = tab_get (&s->poss, j, s->hash[j - s->in->jobs]);   /* full */
     if (sh && sh->possible_all >= 0) {
         all = sh->possible_all;
         usable = sh->possible_usable;
@@ -1074,7 +1182,8 @@ static int setup (struct sched *s, const struct sched_input *in)
         if ((size_t)in->parts[p].nnodes + 1 > maxn)
             maxn = (size_t)in->parts[p].nnodes + 1;
     if (GROW (s->res, s->res_cap, nj) || GROW (s->order, s->order_cap, nj)
-        || GROW (s->prio, s->prio_cap, nj) || GROW (s->alloc_off, s->off_cap, nj))
+        || GROW (s->prio, s->prio_cap, nj) || GROW (s->alloc_off, s->off_cap, nj)
+        || GROW (s->hash, s->hash_cap, nj))
         return -1;
     /* same capacity as order / off for their twins */
     {
@@ -1104,24 +1213,21 @@ static int setup (struct sched *s, const struct sched_input *in)
             s->idx_cap = maxn;
         }
     }
+    if (tab_reset (&s->shapes, nj) < 0)
+        return -1;
     {
-        size_t want = 64;
-        while (want < 2 * nj && want < (1u << 16))
-            want *= 2;
-        if (want > s->shapes_cap) {
-            free (s->shapes);
-            if (!(s->shapes = calloc (want, sizeof (*s->shapes)))) {
-                s->shapes_cap = 0;
-                goto nomem;
-            }
-            s->shapes_cap = want;
-        } else
-            memset (s->shapes, 0, s->shapes_cap * sizeof (*s->shapes));
+        uint64_t fp = fingerprint (in);
+        if (fp != s->fingerprint || s->poss.size == 0) {
+            if (tab_reset (&s->poss, 2048) < 0)
+                return -1;
+            s->fingerprint = fp;
+        }
     }
     for (i = 0; i < (size_t)in->njobs; i++) {
         memset (&s->res[i], 0, sizeof (s->res[i]));
         s->res[i].est_start = -1;
         s->alloc_off[i] = s->est_off[i] = -1;
+        s->hash[i] = shape_hash (&in->jobs[i]);
     }
     for (i = 0; i < (size_t)in->nrunning; i++) {
         const struct sched_running *r = &in->running[i];
@@ -1176,6 +1282,30 @@ int sched_pass (struct sched *s, const struct sched_input *in)
             continue;
         }
         p = j->part;
+        /* a shape that fitted but could not pass the reservations fails
+         * the same way for as long or longer jobs: skip the placement */
+        if (in->backfill == SCHED_BACKFILL_EASY && s->nresv > 0) {
+            struct shape *sh = shape_get (s, j);
+            uint64_t holder = 0;
+            size_t rr;
+            if (sh && end >= sh->fail_long_end)
+                holder = sh->blocker ? sh->blocker : s->resv[0].holder;
+            /* not enough CPUs outside its partition's reservation */
+            for (rr = 0; !holder && rr < s->nresv; rr++) {
+                struct resv *rv = &s->resv[rr];
+                if (rv->part == p && end > rv->shadow
+                    && s->pcpus[p] >= job_cpus (j)
+                    && long_capacity (s, rv) < job_cpus (j))
+                    holder = rv->holder;
+            }
+            if (holder) {
+                r->reasons = SCHED_R_RESERVATION
+                    | (s->pblocked[p] ? SCHED_R_PRIORITY : 0);
+                r->blocked_by = holder;
+                r->position = ++s->ppos[p];
+                continue;
+            }
+        }
         k = fits_now (s, j);
         if (in->backfill == SCHED_BACKFILL_NONE) {
             if (k && !s->pblocked[p]) {
@@ -1199,6 +1329,8 @@ int sched_pass (struct sched *s, const struct sched_input *in)
                     sh->fail_long_end = end;
                 if (!k && !blocker && s->nresv > 0)
                     blocker = s->resv[0].holder;
+                if (!k && sh)
+                    sh->blocker = blocker;
             }
             if (k) {
                 if (start_job (s, ji, k, end) < 0)

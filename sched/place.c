@@ -35,56 +35,81 @@ static int place_packed (const struct place_node *nodes, int nnodes,
     return left > 0 ? 0 : k;
 }
 
+struct cand {
+    int cap;
+    int i;
+};
+
+static int cand_cmp (const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+
+    if (x->cap != y->cap)
+        return x->cap > y->cap ? -1 : 1;
+    return x->i - y->i;
+}
+
+static int idx_cmp (const void *a, const void *b)
+{
+    return ((const struct cand *)a)->i - ((const struct cand *)b)->i;
+}
+
 /* Exactly req->nodes nodes: take the ones with the most room (earlier node
  * first on ties), then spread tasks in node order, at least one each. */
 static int place_exact (const struct place_node *nodes, int nnodes,
                         const struct place_req *req, int *idx, int *tasks)
 {
-    int want = req->nodes, k = 0, i, j, sum = 0, left;
-    int *cap = malloc (sizeof (int) * (size_t)nnodes);
-    char *taken = calloc ((size_t)nnodes, 1);
+    int want = req->nodes, npos = 0, i, j, left;
+    long total = 0, sum = 0;
+    struct cand *c;
 
-    if (!cap || !taken) {
-        free (cap);
-        free (taken);
+    for (i = 0; i < nnodes; i++) {
+        int cap = node_capacity (&nodes[i], req);
+        if (cap > 0) {
+            npos++;
+            total += cap;
+        }
+    }
+    if (npos < want || total < req->ntasks)
+        return 0;
+    if (!(c = malloc (sizeof (*c) * (size_t)npos))) {
         errno = ENOMEM;
         return -1;
     }
-    for (i = 0; i < nnodes; i++)
-        cap[i] = node_capacity (&nodes[i], req);
-    for (k = 0; k < want; k++) {
-        int best = -1;
-        for (i = 0; i < nnodes; i++) {
-            if (!taken[i] && cap[i] > 0 && (best < 0 || cap[i] > cap[best]))
-                best = i;
+    bool ordered = true;    /* room never grows along the nodes */
+
+    for (i = 0, j = 0; i < nnodes; i++) {
+        int cap = node_capacity (&nodes[i], req);
+        if (cap > 0) {
+            if (j > 0 && cap > c[j - 1].cap)
+                ordered = false;
+            c[j++] = (struct cand){ cap, i };
         }
-        if (best < 0)
-            break;
-        taken[best] = 1;
-        sum += cap[best];
     }
-    if (k < want || sum < req->ntasks) {
-        free (cap);
-        free (taken);
+    /* the most room first (already so on uniform nodes), unless every node
+     * will be taken anyway */
+    if (npos > want && !ordered)
+        qsort (c, (size_t)npos, sizeof (*c), cand_cmp);
+    else
+        ordered = true;
+    for (j = 0; j < want; j++)
+        sum += c[j].cap;
+    if (sum < req->ntasks) {
+        free (c);
         return 0;
     }
-    /* ascending node order, one task each, then fill in order */
-    for (i = 0, j = 0; i < nnodes; i++) {
-        if (taken[i]) {
-            idx[j] = i;
-            tasks[j++] = 1;
-        }
-    }
+    if (!ordered)
+        qsort (c, (size_t)want, sizeof (*c), idx_cmp);
     left = req->ntasks - want;
-    for (j = 0; j < want && left > 0; j++) {
-        int more = cap[idx[j]] - 1;
+    for (j = 0; j < want; j++) {
+        int more = c[j].cap - 1;
         if (more > left)
             more = left;
-        tasks[j] += more;
+        idx[j] = c[j].i;
+        tasks[j] = 1 + more;
         left -= more;
     }
-    free (cap);
-    free (taken);
+    free (c);
     return want;
 }
 
