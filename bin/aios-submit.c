@@ -228,7 +228,7 @@ static bool takes_value (const char *word)
     if (word[0] != '-')
         return false;
     if (word[1] != '-')
-        return word[2] == '\0' && strchr ("JNnctpoeD", word[1]) != NULL;
+        return word[2] == '\0' && strchr ("JNnctpGCqoeD", word[1]) != NULL;
     if (strchr (word, '='))
         return false;
     for (o = opts; o->name; o++) {

@@ -127,6 +127,13 @@ test_expect_success '--gpus=4 spreads over both nodes, 2 GPUs on each' '
 	test "$(aios-queue -h -j $id -o "%N %b")" = "node[1-2] 2"
 '
 
+test_expect_success '#AIOS -G 1 in a script takes the next word as the count' '
+	printf "#!/bin/sh\n#AIOS -G 1 -C \"\" -o gs.out\necho \$CUDA_VISIBLE_DEVICES\n" >g.sh &&
+	id=$(aios-submit --parsable g.sh) &&
+	aios_wait_state $id COMPLETED &&
+	grep -x 0 gs.out
+'
+
 test_expect_success 'GPU requests that cannot fit are refused at submit' '
 	test_must_fail aios-submit -G 3 -N 2 --wrap true 2>e1 &&
 	grep "does not divide evenly over --nodes=2" e1 &&

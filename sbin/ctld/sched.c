@@ -389,8 +389,7 @@ static int build_input (struct ctld *ctld, struct job *extra, double now)
         job_to_sched (ctld, extra, false, &cs->jobs[npend]);
         cs->pjobs[npend++] = extra;
     }
-    if (!strcmp (conf->policy, "priority")
-        && usage_fill (cs->usage, cs->jobs, (int)npend, now) < 0)
+    if (usage_fill (cs->usage, cs->jobs, (int)npend, now) < 0)
         return -1;
     usage_set_half_life (cs->usage, (double)conf->half_life);
     cs->weights = (struct aios_policy_weights){

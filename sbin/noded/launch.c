@@ -210,6 +210,7 @@ static void gpu_env (const struct spec *s, int node_gpus)
         /* the node has GPUs but the job asked for none */
         setenv ("CUDA_VISIBLE_DEVICES", "", 1);
         unsetenv ("AIOS_GPUS");
+        unsetenv ("GPU_DEVICE_ORDINAL");
     }
 }
 
