@@ -900,15 +900,14 @@ static int before (const struct sched *s, int a, int b)
     return a < b;
 }
 
-static const struct sched *sort_ctx;    /* qsort has no context argument */
-
-static int order_cmp (const void *a, const void *b)
+static int order_cmp (const void *a, const void *b, void *arg)
 {
+    const struct sched *s = arg;
     int x = *(const int *)a, y = *(const int *)b;
 
-    if (before (sort_ctx, x, y))
+    if (before (s, x, y))
         return -1;
-    return before (sort_ctx, y, x) ? 1 : 0;
+    return before (s, y, x) ? 1 : 0;
 }
 
 /* Sort order[0..n): the longest sorted prefix is kept, the rest sorted and
@@ -923,9 +922,7 @@ static void sort_order (struct sched *s, int n)
         pre++;
     if (pre == n)
         return;
-    sort_ctx = s;
-    qsort (s->order + pre, (size_t)(n - pre), sizeof (int), order_cmp);
-    sort_ctx = NULL;
+    qsort_r (s->order + pre, (size_t)(n - pre), sizeof (int), order_cmp, s);
     memcpy (s->tmp_order, s->order, sizeof (int) * (size_t)n);
     for (a = 0, b = pre, o = 0; o < n; o++) {
         if (b >= n || (a < pre && !before (s, s->tmp_order[b], s->tmp_order[a])))
@@ -1306,7 +1303,12 @@ int sched_pass (struct sched *s, const struct sched_input *in)
                 continue;
             }
         }
-        k = fits_now (s, j);
+        /* without backfill nothing passes a blocked partition: the
+         * CPU count alone tells Resources (no placement needed) */
+        if (in->backfill == SCHED_BACKFILL_NONE && s->pblocked[p])
+            k = s->pcpus[p] >= job_cpus (j);
+        else
+            k = fits_now (s, j);
         if (in->backfill == SCHED_BACKFILL_NONE) {
             if (k && !s->pblocked[p]) {
                 if (start_job (s, ji, k, end) < 0)
