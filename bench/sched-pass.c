@@ -43,6 +43,8 @@ static const char *usage_text =
     "      --backfill=MODE   only this backfill (none, easy)\n"
     "      --passes=N        timed passes after the first (default 3)\n"
     "      --seed=S          random seed (default 1)\n"
+    "      --estimate-depth=N  estimate starts for N jobs per partition, as\n"
+    "                        the controller does (default: 1 with EASY)\n"
     "      --json            print the figures as JSON\n"
     "      --help            show this help\n";
 
@@ -53,6 +55,7 @@ struct bench {
     int backfill;                   /* -1 = both */
     int passes;
     uint64_t seed;
+    int estimate_depth;             /* -1 = 1 with EASY, else 0 */
     bool json;
 };
 
@@ -280,7 +283,8 @@ static void run_case (const struct state *st, const struct bench *b,
         .parts = &st->part, .nparts = 1, .running = st->run,
         .nrunning = st->nrun, .jobs = st->jobs, .njobs = st->njobs,
         .policy = ops, .weights = &w, .backfill = backfill,
-        .estimate_depth = backfill == SCHED_BACKFILL_EASY ? 1 : 0,
+        .estimate_depth = b->estimate_depth >= 0 ? b->estimate_depth
+                          : backfill == SCHED_BACKFILL_EASY ? 1 : 0,
     };
     struct sched *s = sched_create ();
     double t[MAX_PASSES];
@@ -381,6 +385,7 @@ static void parse_args (struct bench *b, int argc, char **argv)
         { "backfill", required_argument, NULL, 'b' },
         { "passes", required_argument, NULL, 'P' },
         { "seed", required_argument, NULL, 's' },
+        { "estimate-depth", required_argument, NULL, 'E' },
         { "json", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -410,6 +415,11 @@ static void parse_args (struct bench *b, int argc, char **argv)
             else
                 b->seed = (uint64_t)v;
             break;
+        case 'E':
+            if (parse_long (optarg, 0, 100000000, &v, NULL) < 0)
+                cli_usage_error ("--estimate-depth: \"%s\" is out of range", optarg);
+            b->estimate_depth = (int)v;
+            break;
         case 'p':
             if (policy_builtin (optarg, &ops) < 0)
                 cli_usage_error ("--policy: unknown policy \"%s\" (expected %s)",
@@ -435,7 +445,7 @@ static void parse_args (struct bench *b, int argc, char **argv)
 int main (int argc, char **argv)
 {
     struct bench b = { { 10000, 100000 }, { 1000, 10000 }, 2, 2, NULL, -1, 3,
-                       1, false };
+                       1, -1, false };
     json_t *out = NULL;
     int i, k;
 

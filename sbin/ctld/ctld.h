@@ -57,6 +57,9 @@ void ctld_fatal (struct ctld *ctld, const char *msg);
 void ctld_sched_pass (struct ctld *ctld);
 int sched_init (struct ctld *ctld, aios_error_t *err);
 void sched_fini (struct ctld *ctld);
+/* Recompute start estimates now if passes since the last ones skipped
+ * them (they are refreshed at most once a second otherwise). */
+void sched_refresh_estimates (struct ctld *ctld);
 /* Counters, like Slurm's sdiag. */
 json_t *sched_stats_json (struct ctld *ctld);
 

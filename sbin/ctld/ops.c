@@ -470,6 +470,19 @@ static int *queue_fields (json_t *names, int *n, aios_error_t *err)
     return idx;
 }
 
+/* Does a queue request show start estimates (all fields, or est_*)? */
+static bool wants_estimates (const int *fields, int nfields)
+{
+    int i, a = job_field_index ("est_start"), b = job_field_index ("est_nodes");
+
+    if (!fields)
+        return true;
+    for (i = 0; i < nfields; i++)
+        if (fields[i] == a || fields[i] == b)
+            return true;
+    return false;
+}
+
 static void op_queue (struct conn *c, json_t *req, json_int_t seq)
 {
     json_t *ids = NULL, *users = NULL, *states = NULL, *names = NULL, *jobs;
@@ -489,6 +502,8 @@ static void op_queue (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, EINVAL, "%s", err.text);
         return;
     }
+    if (wants_estimates (fields, nfields))
+        sched_refresh_estimates (c->ctld);
     if (!(jobs = json_array ())) {
         free (fields);
         conn_error (c, seq, ENOMEM, "out of memory");
@@ -701,6 +716,7 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, ENOENT, "no job %lld (unknown or purged)", (long long)id);
         return;
     }
+    sched_refresh_estimates (ctld);
     rep = json_pack ("{s:I s:I s:s s:s s:s?}", "seq", seq, "id", id, "state",
                      job_state_name (job->state), "partition", job->partition,
                      "reason", job->reason);

@@ -45,7 +45,13 @@ struct ctld_sched {
     int last_started;
     uint64_t started, backfilled;
     double last_time;
+    double last_estimate;   /* when start estimates were last computed */
+    bool est_stale;         /* a pass ran without estimates since */
 };
+
+/* Start estimates cost most of a large pass: refresh them at most this
+ * often (seconds); passes in between keep the last ones. */
+#define ESTIMATE_INTERVAL 1.0
 
 int ctld_job_save (struct ctld *ctld, struct job *job)
 {
@@ -468,16 +474,56 @@ static double mono_us (void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+static void set_estimate (struct ctld *ctld, struct job *job,
+                          const struct sched_result *r)
+{
+    job->est_start = r->est_start;
+    free (job->est_nodes);
+    job->est_nodes = r->est_alloc && r->est_nalloc > 0
+        ? alloc_nodelist (ctld, r->est_alloc, r->est_nalloc) : NULL;
+}
+
+void sched_refresh_estimates (struct ctld *ctld)
+{
+    struct ctld_sched *cs = ctld->sched;
+    const struct sched_result *res;
+    int i;
+
+    if (!cs->est_stale)
+        return;
+    if (build_input (ctld, NULL, ctld_now ()) < 0
+        || sched_pass (cs->core, &cs->in) < 0) {
+        log_err ("start estimates: %s", strerror (errno));
+        return;
+    }
+    /* a what-if pass: nothing starts, only the estimates are kept */
+    res = sched_results (cs->core);
+    for (i = 0; i < cs->in.njobs; i++)
+        set_estimate (ctld, cs->pjobs[i], &res[i]);
+    cs->est_stale = false;
+    cs->last_estimate = cs->in.now;
+}
+
 void ctld_sched_pass (struct ctld *ctld)
 {
     struct ctld_sched *cs = ctld->sched;
     const struct sched_result *res;
     const int *order;
-    double t0 = mono_us (), us;
+    double t0 = mono_us (), us, now = ctld_now ();
     int i, started = 0;
+    bool estimate;
 
-    if (build_input (ctld, NULL, ctld_now ()) < 0
-        || sched_pass (cs->core, &cs->in) < 0) {
+    if (build_input (ctld, NULL, now) < 0) {
+        log_err ("scheduling pass failed: %s", strerror (errno));
+        return;
+    }
+    estimate = now - cs->last_estimate >= ESTIMATE_INTERVAL;
+    if (!estimate)
+        cs->in.estimate_depth = 0;
+    else
+        cs->last_estimate = now;
+    cs->est_stale = !estimate;
+    if (sched_pass (cs->core, &cs->in) < 0) {
         log_err ("scheduling pass failed: %s", strerror (errno));
         return;
     }
@@ -499,11 +545,9 @@ void ctld_sched_pass (struct ctld *ctld)
         job->reasons = r->reasons;
         job->position = r->position;
         job->priority = r->priority;
-        job->est_start = r->est_start;
         job->blocked_by = r->blocked_by;
-        free (job->est_nodes);
-        job->est_nodes = r->est_alloc && r->est_nalloc > 0
-            ? alloc_nodelist (ctld, r->est_alloc, r->est_nalloc) : NULL;
+        if (estimate)
+            set_estimate (ctld, job, r);
         job_set_reason (job, sched_reason_name (sched_main_reason (r->reasons)));
     }
     us = mono_us () - t0;
