@@ -189,6 +189,43 @@ error:
     return NULL;
 }
 
+struct aios_client *aios_client_connect_node (const struct aios_conf *conf,
+                                              const char *node,
+                                              aios_error_t *err)
+{
+    const struct conf_node *cn = conf_node_lookup (conf, node);
+    struct aios_client *c;
+    size_t i;
+
+    for (i = 0; !cn && i < conf->nnodes; i++)
+        if (!strcmp (conf->nodes[i].address, node))
+            cn = &conf->nodes[i];
+    if (!cn) {
+        errno = ENOENT;
+        errprintf (err, "unknown node \"%s\" (not in %s)", node, conf->path);
+        return NULL;
+    }
+    if (!(c = calloc (1, sizeof (*c)))) {
+        errno = ENOMEM;
+        errprintf (err, "out of memory");
+        return NULL;
+    }
+    snprintf (c->peer, sizeof (c->peer), "%s (%s:%d)", cn->name, cn->address,
+              conf->node_port);
+    if ((c->fd = connect_tcp (cn->address, conf->node_port, err)) < 0
+        || hello (c, conf, true, err) < 0) {
+        errprefix (err, "node %s", cn->name);
+        aios_client_close (c);
+        return NULL;
+    }
+    return c;
+}
+
+int aios_client_fd (const struct aios_client *c)
+{
+    return c->fd;
+}
+
 int aios_client_send (struct aios_client *c, json_t *req, aios_error_t *err)
 {
     int rc;

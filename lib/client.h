@@ -20,6 +20,14 @@ struct aios_client *aios_client_connect (const struct aios_conf *conf,
                                          aios_error_t *err);
 void aios_client_close (struct aios_client *c);
 
+/* Connect to a node daemon (node: a name or address from conf) over TCP,
+ * with a munge credential in the hello. */
+struct aios_client *aios_client_connect_node (const struct aios_conf *conf,
+                                              const char *node,
+                                              aios_error_t *err);
+/* The socket, to poll on. */
+int aios_client_fd (const struct aios_client *c);
+
 /* Send req (reference stolen; "seq" is set here) and wait for its reply.
  * Returns the reply (caller decrefs), or NULL with err: an error reply's
  * errstr verbatim, or a transport error. */

@@ -86,6 +86,8 @@ void ops_job_finished (struct ctld *ctld, struct job *job);
 
 /* nodeops.c: send to the node daemon that runs a job's batch script. */
 int nodeops_launch (struct ctld *ctld, struct job *job);
+/* The job ended: every node of its allocation kills what still runs in it. */
+void nodeops_release (struct ctld *ctld, struct job *job);
 int nodeops_terminate (struct ctld *ctld, struct job *job);
 int nodeops_signal (struct ctld *ctld, struct job *job, int sig);
 /* Node timeouts: mark down and fail their jobs. */

@@ -24,32 +24,85 @@ static json_t *node_request (struct conn *c, const char *op)
     return proto_request (op, c->out_seq++);
 }
 
-int nodeops_launch (struct ctld *ctld, struct job *job)
+/* "node1:4" lines' worth: [["node1", 4], ...], for host files. */
+static json_t *alloc_tasks (const struct job *job)
 {
-    struct node *n = batch_node (ctld, job);
-    json_t *msg, *spec;
+    json_t *a = json_array ();
+    int i;
 
-    if (!n || !n->conn) {
-        errno = ENOTCONN;
-        return -1;
-    }
-    spec = json_deep_copy (job->req);
-    msg = node_request (n->conn, "launch");
-    if (!spec || !msg
+    for (i = 0; a && i < job->nalloc; i++)
+        json_array_append_new (a, json_pack ("[s i]", job->alloc[i].node,
+                                             job->alloc[i].tasks));
+    return a;
+}
+
+/* The job as node i of its allocation sees it. */
+static json_t *node_spec (struct ctld *ctld, struct job *job, int i)
+{
+    json_t *spec = json_deep_copy (job->req);
+
+    if (!spec
         || json_object_set_new (spec, "id", json_integer ((json_int_t)job->id)) < 0
         || json_object_set_new (spec, "nodelist", json_string (job->nodelist)) < 0
         || json_object_set_new (spec, "nnodes", json_integer (job->nalloc)) < 0
+        || json_object_set_new (spec, "node_index", json_integer (i)) < 0
         || json_object_set_new (spec, "cpus_on_node",
-                                json_integer (job->alloc[0].cpus)) < 0
+                                json_integer (job->alloc[i].cpus)) < 0
+        || json_object_set_new (spec, "tasks_on_node",
+                                json_integer (job->alloc[i].tasks)) < 0
         || json_object_set_new (spec, "gpus_on_node",
-                                job_gpu_list (job->alloc[0].gpus)) < 0
+                                job_gpu_list (job->alloc[i].gpus)) < 0
+        || json_object_set_new (spec, "alloc_tasks", alloc_tasks (job)) < 0
         || json_object_set_new (spec, "kill_wait",
-                                json_integer (ctld->conf->kill_wait)) < 0
-        || json_object_set_new (msg, "job", spec) < 0) {
-        json_decref (msg);
-        return -1;
+                                json_integer (ctld->conf->kill_wait)) < 0) {
+        json_decref (spec);
+        return NULL;
     }
-    return conn_send_committed (n->conn, msg);
+    return spec;
+}
+
+/* Every node of the allocation learns of the job (so that aios-exec and
+ * job steps may run there); the first one runs the batch script. */
+int nodeops_launch (struct ctld *ctld, struct job *job)
+{
+    int i;
+
+    for (i = job->nalloc - 1; i >= 0; i--) {
+        struct node *n = nodetab_lookup (ctld->nodes, job->alloc[i].node);
+        json_t *msg, *spec;
+        if (!n || !n->conn) {
+            if (i == 0) {
+                errno = ENOTCONN;
+                return -1;
+            }
+            continue;
+        }
+        msg = node_request (n->conn, i == 0 ? "launch" : "alloc");
+        spec = node_spec (ctld, job, i);
+        if (!msg || !spec || json_object_set_new (msg, "job", spec) < 0) {
+            json_decref (msg);
+            return -1;
+        }
+        if (conn_send_committed (n->conn, msg) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void nodeops_release (struct ctld *ctld, struct job *job)
+{
+    int i;
+
+    for (i = 0; i < job->nalloc; i++) {
+        struct node *n = nodetab_lookup (ctld->nodes, job->alloc[i].node);
+        json_t *msg;
+        if (!n || !n->conn || !(msg = node_request (n->conn, "release")))
+            continue;
+        if (json_object_set_new (msg, "id", json_integer ((json_int_t)job->id)) < 0)
+            json_decref (msg);
+        else
+            conn_send_committed (n->conn, msg);
+    }
 }
 
 static int send_job_op (struct ctld *ctld, struct node *n, uint64_t id,

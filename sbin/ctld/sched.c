@@ -154,6 +154,7 @@ int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
         job->end_time = now;
         if (job->start_time > 0)
             record_usage (ctld, job, now);
+        nodeops_release (ctld, job);
         release_alloc (ctld, job);
         ctld_sched_request (ctld);
     }

@@ -263,6 +263,13 @@ static void on_request (struct noded *nd, const char *op, json_t *msg,
     if (!strcmp (op, "launch") && json_unpack (msg, "{s:o}", "job", &job) == 0) {
         if (launch_job (nd, job, &err) < 0)
             ctl_send (nd, proto_error (seq, EPROTO, "%s", err.text));
+        else if (listener_alloc (nd, job) < 0)
+            log_err ("launch: cannot record the allocation");
+        return;
+    }
+    if (!strcmp (op, "alloc") && json_unpack (msg, "{s:o}", "job", &job) == 0) {
+        if (listener_alloc (nd, job) < 0)
+            ctl_send (nd, proto_error (seq, EPROTO, "alloc: malformed job"));
         return;
     }
     if (json_unpack (msg, "{s:I s?I}", "id", &id, "signal", &sig) < 0) {
@@ -271,6 +278,8 @@ static void on_request (struct noded *nd, const char *op, json_t *msg,
     }
     if (!strcmp (op, "terminate"))
         launch_terminate (nd, (uint64_t)id);
+    else if (!strcmp (op, "release"))
+        listener_release (nd, (uint64_t)id);
     else if (!strcmp (op, "signal"))
         launch_signal (nd, (uint64_t)id, (int)sig);
     else

@@ -47,8 +47,32 @@ struct spec {
     const char *nodelist, *partition;
     json_t *env;
     json_t *gpus;           /* GPU indexes on this node, or NULL */
+    json_t *alloc_tasks;    /* [[node, tasks], ...], or NULL */
     json_int_t uid, gid, ntasks, nnodes, cpus_on_node, time_limit, kill_wait;
+    json_int_t node_index;
+    const char *hostfile;   /* the batch script's host file, or NULL */
 };
+
+/* aios-exec, next to aiosd: DIR/../bin/aios-exec (build tree or install). */
+static const char *aios_exec_path (void)
+{
+    static char path[4200];
+    char self[4096];
+    ssize_t n;
+    char *slash;
+
+    if (path[0])
+        return path;
+    if ((n = readlink ("/proc/self/exe", self, sizeof (self) - 1)) <= 0)
+        return "aios-exec";
+    self[n] = '\0';
+    if ((slash = strrchr (self, '/')))
+        *slash = '\0';
+    snprintf (path, sizeof (path), "%s/../bin/aios-exec", self);
+    if (access (path, X_OK) < 0)
+        snprintf (path, sizeof (path), "aios-exec");
+    return path;
+}
 
 static double now_s (void)
 {
@@ -237,6 +261,18 @@ static void child_env (const struct spec *s, const char *node, const char *home,
     setenv ("AIOS_SUBMIT_DIR", s->workdir, 1);
     setenv ("AIOS_NODENAME", node, 1);
     setenv ("AIOS_JOB_USER", s->user, 1);
+    set_env_num ("AIOS_NODEID", s->node_index);
+    /* Slurm's names, for scripts and launchers that read them (no
+     * SLURM_JOB_NODELIST: Hydra would then pick its slurm launcher) */
+    snprintf (buf, sizeof (buf), "%ju", (uintmax_t)s->id);
+    setenv ("SLURM_JOB_ID", buf, 1);
+    set_env_num ("SLURM_NNODES", s->nnodes);
+    set_env_num ("SLURM_NTASKS", s->ntasks);
+    /* stock mpiexec (Hydra) starts its proxies through aios-exec */
+    if (s->hostfile)
+        setenv ("HYDRA_HOST_FILE", s->hostfile, 1);
+    setenv ("HYDRA_LAUNCHER", "ssh", 1);
+    setenv ("HYDRA_LAUNCHER_EXEC", aios_exec_path (), 1);
     gpu_env (s, node_gpus);
     if (!getenv ("HOME") && home)
         setenv ("HOME", home, 1);
@@ -319,6 +355,43 @@ static void child_run (int fd, const struct spec *s, const char *node,
     child_fail (fd, "cannot execute the batch script: %s", strerror (errno));
 }
 
+static int parse_spec (json_t *j, struct spec *s, aios_error_t *err);
+
+void launch_exec_child (int fd, json_t *spec, const char *node, int node_gpus,
+                        const char *cwd, char **argv, json_t *extra_env)
+{
+    struct spec s;
+    struct passwd *pw;
+    aios_error_t err;
+    sigset_t all;
+    int sig;
+    const char *key;
+    json_t *v;
+
+    if (parse_spec (spec, &s, &err) < 0)
+        child_fail (fd, "%s", err.text);
+    pw = getpwuid ((uid_t)s.uid);
+    if (setsid () < 0)
+        child_fail (fd, "setsid: %s", strerror (errno));
+    if (fd > 3)
+        close_range (3, (unsigned)fd - 1, 0);
+    close_range ((unsigned)fd + 1, ~0U, 0);
+    for (sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+    sigemptyset (&all);
+    sigprocmask (SIG_SETMASK, &all, NULL);
+    child_identity (fd, &s, pw);
+    if ((!cwd || chdir (cwd) < 0) && chdir (s.workdir) < 0 && chdir ("/") < 0)
+        child_fail (fd, "cannot change directory: %s", strerror (errno));
+    child_env (&s, node, pw ? pw->pw_dir : NULL, node_gpus);
+    json_object_foreach (extra_env, key, v)
+        if (json_is_string (v))
+            setenv (key, json_string_value (v), 1);
+    umask (022);
+    execvp (argv[0], argv);
+    child_fail (fd, "cannot execute %s: %s", argv[0], strerror (errno));
+}
+
 /* --- the parent ----------------------------------------------------------- */
 
 static void kill_cb (evutil_socket_t fd, short what, void *arg)
@@ -370,6 +443,8 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
                       "time_limit", &s->time_limit, "kill_wait",
                       &s->kill_wait, "gpus_on_node", &s->gpus) < 0)
         return -1;
+    json_unpack (j, "{s?o s?I}", "alloc_tasks", &s->alloc_tasks, "node_index",
+                 &s->node_index);
     s->id = (uint64_t)id;
     return 0;
 }
@@ -392,11 +467,33 @@ static int read_child_report (int fd, char *buf, size_t len)
     return got > 0 ? -1 : 0;
 }
 
+/* "node1:4\nnode2:4\n": the allocation for mpiexec (HYDRA_HOST_FILE). */
+static int write_hostfile (struct noded *nd, const struct spec *s, char *path,
+                           size_t len, aios_error_t *err)
+{
+    char *text = NULL;
+    size_t size = 0, i;
+    FILE *f = open_memstream (&text, &size);
+    json_t *e;
+    int rc;
+
+    if (!f)
+        return errprintf (err, "out of memory");
+    json_array_foreach (s->alloc_tasks, i, e)
+        fprintf (f, "%s:%lld\n", json_string_value (json_array_get (e, 0)),
+                 (long long)json_integer_value (json_array_get (e, 1)));
+    fclose (f);
+    rc = spool_job_file (nd->spool_dir, s->id, "hostfile", text ? text : "",
+                         (uid_t)s->uid, (gid_t)s->gid, path, len, err);
+    free (text);
+    return rc;
+}
+
 int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
 {
     struct spec s;
     struct task *t;
-    char script[4096], report[512];
+    char script[4096], report[512], hostfile[4096];
     sigset_t all, old;
     int pfd[2];
     pid_t pid;
@@ -410,6 +507,10 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
         fail_launch (nd, s.id, err->text);
         return 0;
     }
+    if (write_hostfile (nd, &s, hostfile, sizeof (hostfile), err) == 0)
+        s.hostfile = hostfile;
+    else
+        log_warn ("job %ju: %s", (uintmax_t)s.id, err->text);
     if (pipe2 (pfd, O_CLOEXEC) < 0) {
         snprintf (report, sizeof (report), "pipe: %s", strerror (errno));
         fail_launch (nd, s.id, report);
@@ -518,8 +619,10 @@ void launch_reap (struct noded *nd)
         struct task *t;
         for (t = nd->tasks; t && t->pid != pid; t = t->next)
             ;
-        if (!t)
+        if (!t) {
+            listener_reaped (nd, pid, status);
             continue;
+        }
         task_unlink (nd, t);
         task_done (nd, t, status, &ru);
         task_free (t);

@@ -130,6 +130,7 @@ static void teardown (struct noded *nd)
 
     launch_kill_all (nd);
     launch_free_all (nd);
+    listener_free_all (nd);
     ctlconn_stop (nd);
     for (i = 0; i < 4; i++)
         if (nd->sig_ev[i])

@@ -48,6 +48,8 @@ struct noded {
     struct evconnlistener *lsn;
     struct event *sig_ev[4];        /* TERM, INT, HUP, CHLD */
     struct task *tasks;             /* running batch scripts */
+    json_t *allocs;                 /* job id -> its spec on this node */
+    struct xproc *xprocs;           /* commands run for aios-exec/aios-run */
 };
 
 /* ctlconn.c: the connection to the controller. */
@@ -56,5 +58,15 @@ void ctlconn_stop (struct noded *nd);
 /* Send a completion if connected (else it goes at the next register). */
 void ctlconn_send_completion (struct noded *nd, json_t *rec);
 int ctlconn_listen (struct noded *nd, aios_error_t *err);
+
+/* listener.c: commands run in jobs for peers (aios-exec). */
+struct xproc;
+/* A child that is not a batch script was reaped. */
+void listener_reaped (struct noded *nd, pid_t pid, int status);
+/* The job's allocation here begins (spec as in a launch) or ends (its
+ * commands are killed). */
+int listener_alloc (struct noded *nd, json_t *spec);
+void listener_release (struct noded *nd, uint64_t id);
+void listener_free_all (struct noded *nd);
 
 #endif

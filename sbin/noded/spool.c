@@ -79,6 +79,19 @@ int spool_job_create (const char *spool, uint64_t id, const char *script,
     return 0;
 }
 
+int spool_job_file (const char *spool, uint64_t id, const char *name,
+                    const char *text, uid_t uid, gid_t gid, char *path,
+                    size_t len, aios_error_t *err)
+{
+    if (job_path (path, len, spool, id, name) < 0)
+        return errprintf (err, "spool path too long");
+    if (write_file (path, text, strlen (text), 0600, false, err) < 0)
+        return -1;
+    if (geteuid () == 0 && chown (path, uid, gid) < 0)
+        return errprintf (err, "chown %s: %s", path, strerror (errno));
+    return 0;
+}
+
 int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *err)
 {
     char path[4096], buf[32];

@@ -16,6 +16,11 @@
 int spool_job_create (const char *spool, uint64_t id, const char *script,
                       uid_t uid, gid_t gid, char *script_path, size_t len,
                       aios_error_t *err);
+/* A file of the job's own in its spool directory (its owner's, 0600);
+ * path gets where. */
+int spool_job_file (const char *spool, uint64_t id, const char *name,
+                    const char *text, uid_t uid, gid_t gid, char *path,
+                    size_t len, aios_error_t *err);
 int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *err);
 /* Write the completion atomically (write, rename): it survives an aiosd
  * crash and restart. */

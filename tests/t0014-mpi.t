@@ -1,0 +1,84 @@
+#!/bin/sh
+test_description='MPI in jobs: aios-exec runs commands on the nodes of a job, stock mpiexec (Hydra) starts its proxies through it'
+
+. "${SHARNESS:-/usr/share/sharness/sharness.sh}"
+
+ALLREDUCE="$AIOS_BUILDDIR/examples/mpi/allreduce"
+node_log() { cat "$SHARNESS_TRASH_DIRECTORY/cluster/$1/aiosd.log"; }
+
+test_expect_success 'start 2 nodes of 2 CPUs; a 2-node job holds them' '
+	aios_start --nodes 2 --cpus-per-node 2 &&
+	cleanup aios_stop &&
+	id=$(aios-submit --parsable -N 2 -n 2 -t 10:00 --wrap "sleep 600") &&
+	aios_wait_state $id RUNNING &&
+	echo $id >job.id
+'
+
+test_expect_success 'aios-exec runs a command on another node of the job' '
+	AIOS_JOB_ID=$(cat job.id) aios-exec -x node2 "echo \$AIOS_NODENAME \$AIOS_JOB_ID" >out &&
+	echo "node2 $(cat job.id)" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'aios-exec relays stdin, stderr and the exit status' '
+	echo "some input" | AIOS_JOB_ID=$(cat job.id) aios-exec node1 "cat; echo oops >&2; exit 3" >out 2>err;
+	test $? = 3 &&
+	echo "some input" >expect && test_cmp expect out &&
+	grep -x oops err
+'
+
+test_expect_success 'aios-exec is refused for a job without an allocation on the node' '
+	one=$(aios-submit --parsable -n 1 -t 1:00 --wrap true) &&
+	aios_wait_state $one COMPLETED &&
+	test_must_fail env AIOS_JOB_ID=$one aios-exec node1 true 2>err &&
+	grep "job $one has no allocation on node node1" err &&
+	test_must_fail env AIOS_JOB_ID=424242 aios-exec node2 true 2>err2 &&
+	grep "job 424242 has no allocation on node node2" err2
+'
+
+test_expect_success 'aios-exec is refused to another user' '
+	test_must_fail as_nobody env AIOS_JOB_ID=$(cat job.id) aios-exec node2 true 2>err &&
+	grep "job $(cat job.id) belongs to root: only its owner may run commands in it" err
+'
+
+test_expect_success 'aios-exec names what is missing' '
+	test_must_fail env -u AIOS_JOB_ID aios-exec node1 true 2>err1 &&
+	grep "not inside a job" err1 &&
+	test_must_fail env AIOS_JOB_ID=$(cat job.id) aios-exec node9 true 2>err2 &&
+	grep "unknown node \"node9\"" err2 &&
+	test_expect_code 2 env AIOS_JOB_ID=$(cat job.id) aios-exec node1 2>err3 &&
+	grep "no command" err3
+'
+
+test_expect_success 'a cancelled job leaves nothing that aios-exec started' '
+	(AIOS_JOB_ID=$(cat job.id) aios-exec node2 "sleep 6543" >/dev/null 2>&1 &) &&
+	aios_wait_for 10 pgrep -f "^sleep 6543$" &&
+	aios-cancel $(cat job.id) &&
+	aios_wait_state $(cat job.id) CANCELLED &&
+	aios_wait_for 10 sh -c "! pgrep -f \"^sleep 6543\$\""
+'
+
+test_expect_success 'mpiexec in a batch script: 2 nodes x 1 rank' '
+	cat >mpi.sh <<-EOF &&
+	#!/bin/sh
+	cat "\$HYDRA_HOST_FILE"
+	mpiexec -n 2 "$ALLREDUCE"
+	EOF
+	id=$(aios-submit --parsable -N 2 -n 2 -t 2:00 -o mpi2.out mpi.sh) &&
+	aios_wait_state $id COMPLETED &&
+	cat mpi2.out &&
+	grep -x "node1:1" mpi2.out && grep -x "node2:1" mpi2.out &&
+	grep "rank 0 of 2 .*: sum 3 (expected 3) ok" mpi2.out &&
+	grep "rank 1 of 2 .*: sum 3 (expected 3) ok" mpi2.out &&
+	node_log node2 | grep "job $id: exec /bin/sh"
+'
+
+test_expect_success 'mpiexec in a batch script: 1 node x 2 ranks' '
+	id=$(aios-submit --parsable -N 1 -n 2 -t 2:00 -o mpi1.out mpi.sh) &&
+	aios_wait_state $id COMPLETED &&
+	cat mpi1.out &&
+	grep -x "node1:2" mpi1.out &&
+	test $(grep -c "of 2 .*: sum 3 (expected 3) ok" mpi1.out) = 2
+'
+
+test_done
