@@ -42,12 +42,14 @@ static const char *usage_text =
     "                                of it, its estimated start, and what would\n"
     "                                let it start sooner\n"
     "      --stats                   scheduler counters (like sdiag)\n"
+    "      --steps=JOBID             the job's steps (aios-run) with their\n"
+    "                                states and exit codes\n"
     "  -h, --noheader                print no header line\n"
     "      --json                    print the jobs as JSON\n"
     "      --help                    show this help\n"
     "  -V, --version                 show the version\n";
 
-enum { OPT_JSON = 256, OPT_HELP, OPT_START, OPT_WHY, OPT_STATS };
+enum { OPT_JSON = 256, OPT_HELP, OPT_START, OPT_WHY, OPT_STATS, OPT_STEPS };
 
 static const struct option opts[] = {
     { "jobs", required_argument, NULL, 'j' },
@@ -60,6 +62,7 @@ static const struct option opts[] = {
     { "start", no_argument, NULL, OPT_START },
     { "why", required_argument, NULL, OPT_WHY },
     { "stats", no_argument, NULL, OPT_STATS },
+    { "steps", required_argument, NULL, OPT_STEPS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -80,6 +83,7 @@ struct query {
     bool json;
     bool start;
     long why;       /* job id, 0 = none */
+    long steps;     /* job id, 0 = none */
     bool stats;
 };
 
@@ -576,6 +580,12 @@ static void apply_option (struct query *q, int c, const char *arg)
     case OPT_JSON: q->json = true; break;
     case OPT_START: q->start = true; break;
     case OPT_STATS: q->stats = true; break;
+    case OPT_STEPS: {
+        aios_error_t err;
+        if (parse_long (arg, 1, LONG_MAX, &q->steps, &err) < 0)
+            cli_usage_error ("--steps: invalid job id \"%s\"", arg);
+        break;
+    }
     case OPT_WHY: {
         aios_error_t err;
         if (parse_long (arg, 1, LONG_MAX, &q->why, &err) < 0)
@@ -764,19 +774,38 @@ static void print_stats (json_t *r)
     printf ("  Requests served:   %lld\n", cli_jint (r, "rpcs"));
 }
 
+static void print_steps (json_t *r)
+{
+    json_t *steps = json_object_get (r, "steps"), *s;
+    size_t i;
+
+    printf ("%-12s %-16s %6s %-16s %-10s %s\n", "STEPID", "NAME", "TASKS",
+            "NODES", "STATE", "EXIT_CODE");
+    json_array_foreach (steps, i, s) {
+        char id[48];
+        snprintf (id, sizeof (id), "%lld.%lld", cli_jint (s, "job"), cli_jint (s, "step"));
+        printf ("%-12s %-16.16s %6lld %-16s %-10s %lld:%lld\n", id,
+                cli_jstr (s, "name", ""), cli_jint (s, "ntasks"),
+                cli_jstr (s, "nodes", ""), cli_jstr (s, "state", "?"),
+                cli_jint (s, "exit_code"), cli_jint (s, "signal"));
+    }
+}
+
 static int run_single (const struct query *q, const char *op)
 {
     struct aios_client *c = cli_connect ();
     json_t *req = proto_request (op, 0), *rep;
 
-    if (q->why)
-        json_object_set_new (req, "id", json_integer (q->why));
+    if (q->why || q->steps)
+        json_object_set_new (req, "id", json_integer (q->why ? q->why : q->steps));
     rep = cli_rpc (c, req);
     json_object_del (rep, "seq");
     if (q->json)
         cli_print_json (NULL, rep);
     else if (q->why)
         print_why (rep);
+    else if (q->steps)
+        print_steps (rep);
     else
         print_stats (rep);
     json_decref (rep);
@@ -799,6 +828,8 @@ int main (int argc, char **argv)
         cli_usage_error ("give --why or --stats, not both");
     if (q.why)
         return run_single (&q, "why");
+    if (q.steps)
+        return run_single (&q, "steps");
     if (q.stats)
         return run_single (&q, "stats");
     c = cli_connect ();

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='MPI in jobs: aios-exec runs commands on the nodes of a job, stock mpiexec (Hydra) starts its proxies through it'
+test_description='MPI in jobs: aios-run launches steps with PMI-1 served by the node daemons; aios-exec runs commands on the nodes of a job, and stock mpiexec (Hydra) starts its proxies through it'
 
 . "${SHARNESS:-/usr/share/sharness/sharness.sh}"
 
@@ -79,6 +79,76 @@ test_expect_success 'mpiexec in a batch script: 1 node x 2 ranks' '
 	cat mpi1.out &&
 	grep -x "node1:2" mpi1.out &&
 	test $(grep -c "of 2 .*: sum 3 (expected 3) ok" mpi1.out) = 2
+'
+
+# run_job ID-FILE OUT SCRIPT-LINES...: a 2-node job running the lines, done
+run_job() {
+	out=$1 && shift &&
+	printf "#!/bin/sh\n%s\n" "$@" >job.sh &&
+	id=$(aios-submit --parsable $JOBOPTS -t 2:00 -o $out job.sh) &&
+	aios_wait_state $id COMPLETED &&
+	echo $id >last.id &&
+	cat $out
+}
+
+test_expect_success 'aios-run: an allreduce over 2 nodes x 1 rank, PMI-1 across the nodes' '
+	JOBOPTS="-N 2 -n 2" run_job run1.out "aios-run -l \"$ALLREDUCE\"; echo exit \$?" &&
+	grep -x "0: rank 0 of 2 on node1: sum 3 (expected 3) ok" run1.out &&
+	grep -x "1: rank 1 of 2 on node2: sum 3 (expected 3) ok" run1.out &&
+	grep -x "exit 0" run1.out
+'
+
+test_expect_success 'aios-run: 1 node x 2 ranks' '
+	JOBOPTS="-N 1 -n 2" run_job run2.out "aios-run \"$ALLREDUCE\"" &&
+	test $(grep -c "on node1: sum 3 (expected 3) ok" run2.out) = 2
+'
+
+test_expect_success 'aios-run: ranks see their rank, the step size and PMI variables' '
+	JOBOPTS="-N 2 -n 2" run_job run3.out \
+	    "aios-run -l sh -c \"echo \\\$AIOS_PROCID/\\\$AIOS_STEP_NTASKS \\\$SLURM_PROCID \\\$AIOS_NODENAME PMI_FD=\\\${PMI_FD:+set}\"" \
+	    "aios-run --mpi=none -l sh -c \"echo none \\\${PMI_FD:-unset}\"" &&
+	grep -x "0: 0/2 0 node1 PMI_FD=set" run3.out &&
+	grep -x "1: 1/2 1 node2 PMI_FD=set" run3.out &&
+	grep -x "1: none unset" run3.out
+'
+
+test_expect_success 'aios-run: stdin goes to rank 0' '
+	JOBOPTS="-N 2 -n 2" run_job run4.out "echo to-rank-0 | aios-run -l cat" &&
+	grep -x "0: to-rank-0" run4.out &&
+	! grep "^1: " run4.out
+'
+
+test_expect_success 'aios-run: a rank that exits 3 ends the step with 3, nothing left' '
+	JOBOPTS="-N 2 -n 2" run_job run5.out \
+	    "aios-run sh -c \"if [ \\\$AIOS_PROCID = 1 ]; then exit 3; fi; exec sleep 7654\"; echo exit \$?" &&
+	grep -x "exit 3" run5.out &&
+	grep "rank 1 exited 3: ending the step" run5.out &&
+	! pgrep -f "^sleep 7654$"
+'
+
+test_expect_success 'aios-run: SIGTERM to aios-run ends the step on every node' '
+	JOBOPTS="-N 2 -n 2" run_job run6.out \
+	    "aios-run sleep 8765 & pid=\$!" \
+	    "while [ \$(pgrep -cf \"^sleep 8765\$\") != 2 ]; do sleep 0.1; done" \
+	    "kill -TERM \$pid; wait \$pid; echo exit \$?" &&
+	grep -x "exit 143" run6.out &&
+	! pgrep -f "^sleep 8765$"
+'
+
+test_expect_success 'steps are recorded with their exit codes' '
+	aios-queue --steps $(cat last.id) >steps.out &&
+	cat steps.out &&
+	grep -E "^$(cat last.id)\.1 +sleep +2 +node\[1-2\] +CANCELLED +143:0" steps.out
+'
+
+test_expect_success 'aios-run refuses what the job cannot hold, and outside a job' '
+	JOBOPTS="-N 1 -n 1" run_job run7.out "aios-run -n 4 true; echo exit \$?" &&
+	grep "the step asks for 4 tasks but the job has room for 1 on 1 node(s)" run7.out &&
+	grep -x "exit 1" run7.out &&
+	test_must_fail env -u AIOS_JOB_ID aios-run true 2>err &&
+	grep "not inside a job" err &&
+	test_must_fail aios-run --mpi=pmix --jobid=1 true 2>err2 &&
+	grep "no PMIx server" err2
 '
 
 test_done

@@ -157,14 +157,14 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
     int held = 0, cancel = 0, s;
 
     if (proto_unpack (rt, err, "job runtime",
-                      "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I}",
+                      "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I s?i}",
                       "state", &state, "reason", &reason, "held", &held,
                       "cancel_requested", &cancel,
                       "start_time", &job->start_time,
                       "end_time", &job->end_time, "nodelist", &nodelist,
                       "alloc", &alloc, "exit_code", &exit_code,
                       "signal", &sig, "cpu_time", &job->cpu_time,
-                      "max_rss_kb", &rss) < 0)
+                      "max_rss_kb", &rss, "steps", &job->nsteps) < 0)
         return -1;
     if ((s = job_state_parse (state)) < 0) {
         errno = EPROTO;
@@ -320,6 +320,10 @@ static json_t *get_rss (const struct job *j)
 {
     return json_integer ((json_int_t)j->max_rss_kb);
 }
+static json_t *get_nsteps (const struct job *j)
+{
+    return json_integer (j->nsteps);
+}
 
 /* get NULL: copied from the request as submitted.  stored: part of the
  * runtime record the state file keeps (parse_rt() reads it back). */
@@ -363,6 +367,7 @@ static const struct {
     { "signal", get_signal, true },
     { "cpu_time", get_cpu_time, true },
     { "max_rss_kb", get_rss, true },
+    { "steps", get_nsteps, true },
     { "workdir", NULL, false },
     { "output", NULL, false },
     { "error", NULL, false },

@@ -57,6 +57,7 @@ struct job {
     int term_signal;
     double cpu_time;
     uint64_t max_rss_kb;
+    int nsteps;             /* steps begun (aios-run) */
 
     /* from the last scheduling pass (not stored) */
     unsigned reasons;       /* SCHED_R_* bits */

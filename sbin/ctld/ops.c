@@ -771,6 +771,114 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
     conn_send (c, rep);
 }
 
+/* --- job steps (aios-run) -------------------------------------------------- */
+
+/* The job, if c may run steps in it (owner, operator or root). */
+static struct job *step_job (struct conn *c, json_t *req, json_int_t seq,
+                             const char *op)
+{
+    json_int_t id;
+    struct job *job;
+    aios_error_t err;
+
+    if (proto_unpack (req, &err, op, "{s:I}", "id", &id) < 0) {
+        conn_error (c, seq, EPROTO, "%s", err.text);
+        return NULL;
+    }
+    if (!(job = jobtab_lookup (c->ctld->jobs, (uint64_t)id))) {
+        conn_error (c, seq, ENOENT, "no job %lld", (long long)id);
+        return NULL;
+    }
+    if (c->uid != 0 && c->uid != job->uid && !conf_is_operator (c->ctld->conf, c->user)) {
+        conn_error (c, seq, EPERM, "job %lld belongs to %s", (long long)id, job->user);
+        return NULL;
+    }
+    return job;
+}
+
+static void op_step_begin (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct job *job = step_job (c, req, seq, "step_begin");
+    json_int_t ntasks = 0;
+    const char *nodes = "", *name = "";
+    aios_error_t err;
+    json_t *rec;
+
+    if (!job)
+        return;
+    if (job->state != JOB_RUNNING) {
+        conn_error (c, seq, EINVAL, "job %ju is %s: steps run only in a running "
+                    "job", (uintmax_t)job->id, job_state_name (job->state));
+        return;
+    }
+    json_unpack (req, "{s?I s?s s?s}", "ntasks", &ntasks, "nodes", &nodes,
+                 "name", &name);
+    job->nsteps++;
+    rec = json_pack ("{s:I s:i s:s s:I s:s s:s s:f}", "job", (json_int_t)job->id,
+                     "step", job->nsteps, "name", name, "ntasks", ntasks,
+                     "nodes", nodes, "state", "RUNNING", "start_time", ctld_now ());
+    if (!rec || store_put_step (c->ctld->store, job->id, job->nsteps, rec, &err) < 0
+        || ctld_job_save (c->ctld, job) < 0) {
+        json_decref (rec);
+        conn_error (c, seq, EIO, "cannot record the step");
+        return;
+    }
+    json_decref (rec);
+    conn_send_committed (c, json_pack ("{s:I s:i}", "seq", seq, "step", job->nsteps));
+}
+
+static void op_step_end (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct job *job = step_job (c, req, seq, "step_end");
+    json_int_t step = 0, code = 0, sig = 0;
+    const char *state = "COMPLETED";
+    json_t *steps, *rec = NULL, *v;
+    aios_error_t err;
+    size_t i;
+
+    if (!job)
+        return;
+    json_unpack (req, "{s?I s?I s?I s?s}", "step", &step, "exit_code", &code,
+                 "signal", &sig, "state", &state);
+    steps = store_get_steps (c->ctld->store, job->id, &err);
+    json_array_foreach (steps, i, v)
+        if (json_integer_value (json_object_get (v, "step")) == step)
+            rec = v;
+    if (!rec) {
+        json_decref (steps);
+        conn_error (c, seq, ENOENT, "job %ju has no step %lld", (uintmax_t)job->id,
+                    (long long)step);
+        return;
+    }
+    json_object_set_new (rec, "state", json_string (state));
+    json_object_set_new (rec, "exit_code", json_integer (code));
+    json_object_set_new (rec, "signal", json_integer (sig));
+    json_object_set_new (rec, "end_time", json_real (ctld_now ()));
+    if (store_put_step (c->ctld->store, job->id, (int)step, rec, &err) < 0) {
+        json_decref (steps);
+        conn_error (c, seq, EIO, "%s", err.text);
+        return;
+    }
+    ctld_dirty (c->ctld);
+    json_decref (steps);
+    conn_send_committed (c, json_pack ("{s:I}", "seq", seq));
+}
+
+static void op_steps (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct job *job = step_job (c, req, seq, "steps");
+    aios_error_t err;
+    json_t *steps;
+
+    if (!job)
+        return;
+    if (!(steps = store_get_steps (c->ctld->store, job->id, &err))) {
+        conn_error (c, seq, EIO, "%s", err.text);
+        return;
+    }
+    conn_send (c, json_pack ("{s:I s:o}", "seq", seq, "steps", steps));
+}
+
 static void op_stats (struct conn *c, json_t *req, json_int_t seq)
 {
     json_t *rep = sched_stats_json (c->ctld);
@@ -807,6 +915,9 @@ static const struct {
     { "ping", op_ping },
     { "why", op_why },
     { "stats", op_stats },
+    { "step_begin", op_step_begin },
+    { "step_end", op_step_end },
+    { "steps", op_steps },
 };
 
 op_f ops_client_lookup (const char *op)

@@ -14,6 +14,8 @@ enum stmt_id {
     ST_LOAD_JOBS,
     ST_PUT_USAGE,
     ST_LOAD_USAGE,
+    ST_PUT_STEP,
+    ST_GET_STEPS,
     ST_BEGIN,
     ST_COMMIT,
     ST_COUNT
@@ -27,6 +29,8 @@ static const char *stmt_sql[ST_COUNT] = {
     [ST_LOAD_JOBS] = "SELECT data FROM jobs ORDER BY id",
     [ST_PUT_USAGE] = "INSERT OR REPLACE INTO usage (uid, value, time) VALUES (?, ?, ?)",
     [ST_LOAD_USAGE] = "SELECT uid, value, time FROM usage",
+    [ST_PUT_STEP] = "INSERT OR REPLACE INTO steps (job, step, data) VALUES (?, ?, ?)",
+    [ST_GET_STEPS] = "SELECT data FROM steps WHERE job = ? ORDER BY step",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
 };
@@ -40,7 +44,10 @@ static const char *schema =
     "  reason TEXT);"
     "CREATE INDEX IF NOT EXISTS events_job ON events (job);"
     "CREATE TABLE IF NOT EXISTS usage ("
-    "  uid INTEGER PRIMARY KEY, value REAL NOT NULL, time REAL NOT NULL);";
+    "  uid INTEGER PRIMARY KEY, value REAL NOT NULL, time REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS steps ("
+    "  job INTEGER NOT NULL, step INTEGER NOT NULL, data TEXT NOT NULL,"
+    "  PRIMARY KEY (job, step));";
 
 struct store {
     sqlite3 *db;
@@ -163,6 +170,49 @@ int store_load_jobs (struct store *st, store_job_f cb, void *arg,
         rc = db_error (st, err, "load jobs");
     sqlite3_reset (s);
     return rc;
+}
+
+int store_put_step (struct store *st, uint64_t job, int step, const json_t *rec,
+                    aios_error_t *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_PUT_STEP];
+    char *text;
+    int rc;
+
+    if (begin (st, err) < 0)
+        return -1;
+    if (!(text = json_dumps (rec, JSON_COMPACT))) {
+        errno = ENOMEM;
+        return errprintf (err, "out of memory");
+    }
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)job);
+    sqlite3_bind_int (s, 2, step);
+    sqlite3_bind_text (s, 3, text, -1, SQLITE_TRANSIENT);
+    rc = step_done (st, s, err, "write step");
+    free (text);
+    return rc;
+}
+
+json_t *store_get_steps (struct store *st, uint64_t job, aios_error_t *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_GET_STEPS];
+    json_t *a = json_array ();
+    int step;
+
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)job);
+    while (a && (step = sqlite3_step (s)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text (s, 0);
+        json_t *rec = json_loads (text ? text : "", 0, NULL);
+        if (rec)
+            json_array_append_new (a, rec);
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (!a) {
+        errno = ENOMEM;
+        errprintf (err, "out of memory");
+    }
+    return a;
 }
 
 int store_load_usage (struct store *st, store_usage_f cb, void *arg,

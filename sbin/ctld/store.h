@@ -38,6 +38,11 @@ int store_load_usage (struct store *st, store_usage_f cb, void *arg,
 int store_put_usage (struct store *st, uint32_t uid, double value, double t,
                      aios_error_t *err);
 
+/* Job steps (aios-run): one record per JOBID.STEP. */
+int store_put_step (struct store *st, uint64_t job, int step, const json_t *rec,
+                    aios_error_t *err);
+json_t *store_get_steps (struct store *st, uint64_t job, aios_error_t *err);
+
 int store_get_meta (struct store *st, const char *key, int64_t *val,
                     aios_error_t *err);
 int store_set_meta (struct store *st, const char *key, int64_t val,

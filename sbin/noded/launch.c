@@ -357,8 +357,9 @@ static void child_run (int fd, const struct spec *s, const char *node,
 
 static int parse_spec (json_t *j, struct spec *s, aios_error_t *err);
 
-void launch_exec_child (int fd, json_t *spec, const char *node, int node_gpus,
-                        const char *cwd, char **argv, json_t *extra_env)
+void launch_exec_child (int fd, int keep, json_t *spec, const char *node,
+                        int node_gpus, const char *cwd, char **argv,
+                        json_t *extra_env)
 {
     struct spec s;
     struct passwd *pw;
@@ -373,9 +374,16 @@ void launch_exec_child (int fd, json_t *spec, const char *node, int node_gpus,
     pw = getpwuid ((uid_t)s.uid);
     if (setsid () < 0)
         child_fail (fd, "setsid: %s", strerror (errno));
-    if (fd > 3)
-        close_range (3, (unsigned)fd - 1, 0);
-    close_range ((unsigned)fd + 1, ~0U, 0);
+    {
+        /* nothing of aiosd's leaks in: close all but fd and keep */
+        int lo = keep >= 0 && keep < fd ? keep : fd;
+        int hi = keep >= 0 && keep > fd ? keep : fd;
+        if (lo > 3)
+            close_range (3, (unsigned)lo - 1, 0);
+        if (hi > lo + 1)
+            close_range ((unsigned)lo + 1, (unsigned)hi - 1, 0);
+        close_range ((unsigned)hi + 1, ~0U, 0);
+    }
     for (sig = 1; sig < NSIG; sig++)
         signal (sig, SIG_DFL);
     sigemptyset (&all);

@@ -30,9 +30,10 @@ void launch_kill_all (struct noded *nd);
 /* In a forked child with its stdio in place: become the owner of the job
  * of spec (a launch or alloc spec), with its environment plus extra_env, in
  * cwd (else the job's working directory), and exec argv.  On failure the
- * reason goes to fd and the child exits 127. */
-void launch_exec_child (int fd, json_t *spec, const char *node, int node_gpus,
-                        const char *cwd, char **argv, json_t *extra_env)
+ * reason goes to fd and the child exits 127.  keep (or -1) stays open. */
+void launch_exec_child (int fd, int keep, json_t *spec, const char *node,
+                        int node_gpus, const char *cwd, char **argv,
+                        json_t *extra_env)
     __attribute__ ((noreturn));
 void launch_free_all (struct noded *nd);
 

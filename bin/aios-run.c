@@ -1,0 +1,576 @@
+/* aios-run - launch a job step: N ranks on the job's nodes (like srun)
+ *
+ * Inside a job, aios-run asks the controller for the job's allocation and a
+ * step number, spreads the ranks over the nodes in blocks, and asks each
+ * node's aiosd to start its ranks.  With --mpi=pmi1 (the default) each
+ * node daemon serves PMI-1 to its ranks on PMI_FD and aios-run is the root
+ * of the fence: it combines the puts every node sends at a barrier and
+ * sends them all back.  Output of every rank comes here (-l prefixes the
+ * rank), stdin goes to rank 0, the exit status is the first failing
+ * rank's, and a failing rank or a signal to aios-run ends the whole step.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "cli.h"
+#include "client.h"
+#include "conf.h"
+#include "hostlist.h"
+#include "parse.h"
+#include "proto.h"
+
+extern char **environ;
+
+static const char *usage_text =
+    "Usage: aios-run [OPTIONS] PROGRAM [ARG...]\n"
+    "Run PROGRAM as a step of the current job ($AIOS_JOB_ID): N ranks spread\n"
+    "over the job's nodes in blocks, started by the node daemons.\n"
+    "\n"
+    "  -n, --ntasks=N            ranks [the job's tasks, or --nodes x\n"
+    "                            --ntasks-per-node]\n"
+    "  -N, --nodes=N             use the first N nodes of the job [as many as\n"
+    "                            the ranks need]\n"
+    "      --ntasks-per-node=N   at most N ranks on a node [the job's tasks\n"
+    "                            there]\n"
+    "  -c, --cpus-per-task=N     CPUs per rank (checked against the job's\n"
+    "                            CPUs on each node) [1]\n"
+    "  -l, --label               prefix each output line with \"RANK: \"\n"
+    "      --mpi=TYPE            pmi1 (PMI-1 on PMI_FD, for MPICH) or none\n"
+    "                            [pmi1]\n"
+    "      --export=WHAT         ALL (default), NONE, or VAR[=VALUE],...\n"
+    "  -D, --chdir=DIR           working directory of the ranks [the current\n"
+    "                            directory]\n"
+    "  -J, --job-name=NAME       step name [PROGRAM]\n"
+    "      --jobid=ID            the job [$AIOS_JOB_ID]\n"
+    "  -h, --help                show this help\n"
+    "  -V, --version             show the version\n"
+    "\n"
+    "Exit status: 0 when every rank exits 0, else the first failing rank's\n"
+    "exit code (128+N if killed by signal N).\n";
+
+enum { OPT_NTPN = 256, OPT_MPI, OPT_EXPORT, OPT_JOBID };
+
+static const struct option opts[] = {
+    { "ntasks", required_argument, NULL, 'n' },
+    { "nodes", required_argument, NULL, 'N' },
+    { "ntasks-per-node", required_argument, NULL, OPT_NTPN },
+    { "cpus-per-task", required_argument, NULL, 'c' },
+    { "label", no_argument, NULL, 'l' },
+    { "mpi", required_argument, NULL, OPT_MPI },
+    { "export", required_argument, NULL, OPT_EXPORT },
+    { "chdir", required_argument, NULL, 'D' },
+    { "job-name", required_argument, NULL, 'J' },
+    { "jobid", required_argument, NULL, OPT_JOBID },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct opts {
+    long ntasks, nodes, per_node, cpt;
+    bool label;
+    bool pmi;
+    const char *export;
+    const char *chdir;
+    const char *name;
+    const char *jobid;
+};
+
+/* One node of the step. */
+struct snode {
+    char *name;
+    int slots;              /* the job's tasks there */
+    int cpus;               /* the job's CPUs there */
+    int first, count;       /* its ranks: first..first+count-1 */
+    struct aios_client *c;
+    bool in_barrier;
+};
+
+struct rank {
+    int status;             /* -1 running */
+    char *partial;          /* output without its newline yet (-l) */
+    size_t plen;
+};
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal (int sig)
+{
+    pending_signal = sig;
+}
+
+static long count_arg (const char *opt, const char *s)
+{
+    aios_error_t err;
+    long v;
+
+    if (parse_long (s, 1, INT_MAX, &v, &err) < 0)
+        cli_usage_error ("%s: %s", opt, err.text);
+    return v;
+}
+
+static int parse_args (struct opts *o, int argc, char **argv)
+{
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long (argc, argv, "+n:N:c:lD:J:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': o->ntasks = count_arg ("--ntasks", optarg); break;
+        case 'N': o->nodes = count_arg ("--nodes", optarg); break;
+        case OPT_NTPN: o->per_node = count_arg ("--ntasks-per-node", optarg); break;
+        case 'c': o->cpt = count_arg ("--cpus-per-task", optarg); break;
+        case 'l': o->label = true; break;
+        case OPT_MPI:
+            if (!strcmp (optarg, "pmi1") || !strcmp (optarg, "pmi2")
+                || !strcmp (optarg, "pmi"))
+                o->pmi = true;
+            else if (!strcmp (optarg, "none"))
+                o->pmi = false;
+            else if (!strcmp (optarg, "pmix"))
+                cli_die ("--mpi=pmix: this version of AIOS has no PMIx server "
+                         "yet; use --mpi=pmi1 (MPICH) or mpiexec");
+            else
+                cli_usage_error ("--mpi: \"%s\" is not pmi1, pmix or none", optarg);
+            break;
+        case OPT_EXPORT: o->export = optarg; break;
+        case 'D': o->chdir = optarg; break;
+        case 'J': o->name = optarg; break;
+        case OPT_JOBID: o->jobid = optarg; break;
+        case 'h': fputs (usage_text, stdout); exit (CLI_OK);
+        case 'V': cli_version ();
+        default:
+            cli_usage_error ("unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        cli_usage_error ("no program given");
+    return optind;
+}
+
+/* The environment the ranks get on top of the job's (--export). */
+static json_t *step_env (const char *export)
+{
+    json_t *env = json_object ();
+    char **e, *list, *tok, *save = NULL;
+    bool all = !export || !strcmp (export, "ALL") || !strncmp (export, "ALL,", 4);
+
+    for (e = environ; all && *e; e++) {
+        char *eq = strchr (*e, '=');
+        if (eq) {
+            char *key = strndup (*e, (size_t)(eq - *e));
+            /* the node sets these itself */
+            if (key && strncmp (key, "PMI_", 4) && strcmp (key, "AIOS_NODENAME")
+                && strcmp (key, "AIOS_NODEID") && strcmp (key, "AIOS_CPUS_ON_NODE")
+                && strcmp (key, "CUDA_VISIBLE_DEVICES") && strcmp (key, "AIOS_GPUS")
+                && strcmp (key, "GPU_DEVICE_ORDINAL"))
+                json_object_set_new (env, key, json_string (eq + 1));
+            free (key);
+        }
+    }
+    if (!export || !strcmp (export, "ALL") || !strcmp (export, "NONE"))
+        return env;
+    list = cli_xstrdup (export);
+    for (tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        char *eq = strchr (tok, '=');
+        const char *v;
+        if (!strcmp (tok, "ALL") || !strcmp (tok, "NONE"))
+            continue;
+        if (eq) {
+            *eq = '\0';
+            json_object_set_new (env, tok, json_string (eq + 1));
+        } else if ((v = getenv (tok)))
+            json_object_set_new (env, tok, json_string (v));
+    }
+    free (list);
+    return env;
+}
+
+/* The job's nodes with their task slots, in allocation order. */
+static struct snode *job_nodes (struct aios_client *ctl, long job, int *n)
+{
+    json_t *req = proto_request ("queue", 0), *rep, *jobs, *alloc, *a;
+    const char *state;
+    struct snode *v;
+    size_t i;
+
+    json_object_set_new (req, "ids", json_pack ("[I]", (json_int_t)job));
+    json_object_set_new (req, "states", json_pack ("[s]", "all"));
+    json_object_del (req, "states");
+    json_object_set_new (req, "fields", json_pack ("[s s]", "alloc", "state"));
+    rep = cli_rpc (ctl, req);
+    jobs = json_object_get (rep, "jobs");
+    if (json_array_size (jobs) != 1)
+        cli_die ("no job %ld", job);
+    state = cli_jstr (json_array_get (jobs, 0), "state", "?");
+    if (strcmp (state, "RUNNING") != 0)
+        cli_die ("job %ld is %s: steps run only in a running job", job, state);
+    alloc = json_object_get (json_array_get (jobs, 0), "alloc");
+    *n = (int)json_array_size (alloc);
+    v = cli_xmalloc (sizeof (*v) * ((size_t)*n + 1));
+    json_array_foreach (alloc, i, a) {
+        v[i].name = cli_xstrdup (cli_jstr (a, "node", "?"));
+        v[i].slots = (int)cli_jint (a, "tasks");
+        v[i].cpus = (int)cli_jint (a, "cpus");
+    }
+    json_decref (rep);
+    return v;
+}
+
+/* Block distribution: fill nodes in order (each at most its slots, or
+ * --ntasks-per-node); with --nodes, spread evenly over that many. */
+static int distribute (struct snode *v, int n, const struct opts *o, long *ntasks)
+{
+    int use = o->nodes ? (int)o->nodes : n, i, next = 0;
+    long cap = 0, left;
+
+    if (use > n)
+        cli_die ("the step asks for %d nodes but the job has %d", use, n);
+    for (i = 0; i < use; i++) {
+        long slots = o->per_node ? o->per_node : v[i].slots;
+        long bycpu = v[i].cpus / (o->cpt ? o->cpt : 1);
+        if (slots > bycpu && !o->per_node)
+            slots = bycpu > 0 ? bycpu : 1;
+        v[i].slots = (int)slots;
+        cap += slots;
+    }
+    if (*ntasks == 0)
+        *ntasks = o->per_node ? o->per_node * use : cap;
+    if (*ntasks > cap)
+        cli_die ("the step asks for %ld tasks but the job has room for %ld on "
+                 "%d node(s)", *ntasks, cap, use);
+    if (o->nodes && *ntasks < use)
+        cli_die ("the step asks for %ld tasks on %d nodes: at least one each",
+                 *ntasks, use);
+    left = *ntasks;
+    for (i = 0; i < use && left > 0; i++) {
+        long share = o->nodes ? (left + (use - i) - 1) / (use - i) : left;
+        if (share > v[i].slots)
+            share = v[i].slots;
+        v[i].first = next;
+        v[i].count = (int)share;
+        next += (int)share;
+        left -= share;
+    }
+    return i;   /* nodes that got ranks */
+}
+
+/* PMI_process_mapping for block distribution: (vector,(node,count,ppn)...) */
+static char *process_mapping (const struct snode *v, int n)
+{
+    char *buf = cli_xmalloc (64 + 32 * (size_t)n);
+    size_t len = (size_t)sprintf (buf, "(vector");
+    int i = 0;
+
+    while (i < n) {
+        int j = i;
+        while (j + 1 < n && v[j + 1].count == v[i].count)
+            j++;
+        len += (size_t)sprintf (buf + len, ",(%d,%d,%d)", i, j - i + 1, v[i].count);
+        i = j + 1;
+    }
+    sprintf (buf + len, ")");
+    return buf;
+}
+
+static void out_write (int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write (fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Output of rank r; with -l whole lines only, each prefixed. */
+static void rank_output (struct rank *rk, int r, bool label, int fd,
+                         const char *data, size_t len)
+{
+    char prefix[32];
+    size_t i, start = 0;
+
+    if (!label) {
+        out_write (fd, data, len);
+        return;
+    }
+    snprintf (prefix, sizeof (prefix), "%d: ", r);
+    for (i = 0; i < len; i++) {
+        if (data[i] != '\n')
+            continue;
+        out_write (fd, prefix, strlen (prefix));
+        if (rk->plen) {
+            out_write (fd, rk->partial, rk->plen);
+            rk->plen = 0;
+        }
+        out_write (fd, data + start, i - start + 1);
+        start = i + 1;
+    }
+    if (start < len) {
+        rk->partial = realloc (rk->partial, rk->plen + len - start);
+        if (!rk->partial)
+            cli_die ("out of memory");
+        memcpy (rk->partial + rk->plen, data + start, len - start);
+        rk->plen += len - start;
+    }
+}
+
+static void signal_all (struct snode *v, int n, int sig)
+{
+    aios_error_t err;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        json_t *m = proto_request ("signal", 0);
+        json_object_set_new (m, "signal", json_integer (sig));
+        if (v[i].c)
+            aios_client_send (v[i].c, m, &err);
+        else
+            json_decref (m);
+    }
+}
+
+int main (int argc, char **argv)
+{
+    struct opts o = { .pmi = true };
+    const char *jobstr = getenv ("AIOS_JOB_ID");
+    struct aios_client *ctl;
+    struct aios_conf *conf;
+    struct snode *v;
+    struct rank *ranks;
+    aios_error_t err;
+    json_t *req, *rep, *args, *env, *kvs;
+    char cwd[4096], *mapping;
+    long job, ntasks;
+    int first, nnodes, used, i, step, running, status = 0, failed_rank = -1;
+    int barrier_count = 0;
+    bool killed = false, stdin_open;
+    struct sigaction sa = { .sa_handler = on_signal };
+
+    cli_init (argv[0]);
+    first = parse_args (&o, argc, argv);
+    if (o.jobid)
+        jobstr = o.jobid;
+    if (!jobstr || !*jobstr)
+        cli_die ("not inside a job: AIOS_JOB_ID is not set (submit a batch "
+                 "script that runs aios-run, or give --jobid)");
+    if (parse_long (jobstr, 1, LONG_MAX, &job, &err) < 0)
+        cli_die ("invalid job id \"%s\"", jobstr);
+    if (!(conf = conf_load (conf_default_path (), &err)))
+        cli_die ("%s", err.text);
+    ctl = cli_connect ();
+    v = job_nodes (ctl, job, &nnodes);
+    ntasks = o.ntasks;
+    used = distribute (v, nnodes, &o, &ntasks);
+    mapping = process_mapping (v, used);
+
+    req = proto_request ("step_begin", 0);
+    json_object_set_new (req, "id", json_integer (job));
+    json_object_set_new (req, "ntasks", json_integer (ntasks));
+    json_object_set_new (req, "name", json_string (o.name ? o.name : argv[first]));
+    {
+        char **names = cli_xmalloc (sizeof (char *) * ((size_t)used + 1));
+        char *list;
+        for (i = 0; i < used; i++)
+            names[i] = v[i].name;
+        list = hostlist_compress (names, (size_t)used);
+        json_object_set_new (req, "nodes", json_string (list ? list : ""));
+        free (list);
+        free (names);
+    }
+    rep = cli_rpc (ctl, req);
+    step = (int)cli_jint (rep, "step");
+    json_decref (rep);
+
+    if (!o.chdir && getcwd (cwd, sizeof (cwd)))
+        o.chdir = cwd;
+    args = json_array ();
+    for (i = first; i < argc; i++)
+        json_array_append_new (args, json_string (argv[i]));
+    env = step_env (o.export);
+    ranks = cli_xmalloc (sizeof (*ranks) * (size_t)ntasks);
+    memset (ranks, 0, sizeof (*ranks) * (size_t)ntasks);
+    for (i = 0; i < ntasks; i++)
+        ranks[i].status = -1;
+    stdin_open = !isatty (STDIN_FILENO);
+
+    for (i = 0; i < used; i++) {
+        json_t *r = json_array ();
+        int k;
+        if (!(v[i].c = aios_client_connect_node (conf, v[i].name, &err))) {
+            signal_all (v, i, SIGKILL);
+            cli_die ("%s", err.text);
+        }
+        for (k = 0; k < v[i].count; k++)
+            json_array_append_new (r, json_integer (v[i].first + k));
+        req = proto_request ("step", 0);
+        json_object_set_new (req, "job", json_integer (job));
+        json_object_set_new (req, "step", json_integer (step));
+        json_object_set_new (req, "argv", json_incref (args));
+        json_object_set_new (req, "cwd", json_string (o.chdir ? o.chdir : "/"));
+        json_object_set_new (req, "env", json_incref (env));
+        json_object_set_new (req, "ranks", r);
+        json_object_set_new (req, "size", json_integer (ntasks));
+        json_object_set_new (req, "mapping", json_string (mapping));
+        json_object_set_new (req, "pmi", json_boolean (o.pmi));
+        json_object_set_new (req, "stdin", json_boolean (stdin_open && i == 0));
+        if (!(rep = aios_client_rpc (v[i].c, req, &err))) {
+            signal_all (v, i, SIGKILL);
+            cli_die ("step %ld.%d on %s: %s", job, step, v[i].name, err.text);
+        }
+        json_decref (rep);
+    }
+    json_decref (args);
+    json_decref (env);
+    free (mapping);
+    conf_destroy (conf);
+
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGHUP, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    kvs = json_object ();
+    running = (int)ntasks;
+    while (running > 0) {
+        struct pollfd *pfd = cli_xmalloc (sizeof (*pfd) * ((size_t)used + 1));
+        int np = 0, n;
+        for (i = 0; i < used; i++)
+            pfd[np++] = (struct pollfd){ v[i].c ? aios_client_fd (v[i].c) : -1,
+                                         POLLIN, 0 };
+        if (stdin_open)
+            pfd[np++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+        n = poll (pfd, (nfds_t)np, -1);
+        if (pending_signal && !killed) {
+            cli_warn ("%s: ending step %ld.%d", strsignal (pending_signal), job, step);
+            signal_all (v, used, SIGKILL);
+            killed = true;
+            if (!status)
+                status = 128 + pending_signal;
+        }
+        if (n < 0) {
+            free (pfd);
+            if (errno == EINTR)
+                continue;
+            cli_die ("poll: %s", strerror (errno));
+        }
+        if (stdin_open && (pfd[np - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[16384];
+            ssize_t got = read (STDIN_FILENO, buf, sizeof (buf));
+            json_t *m;
+            if (got > 0) {
+                char *enc = b64_encode (buf, (size_t)got);
+                m = proto_request ("stdin", 0);
+                json_object_set_new (m, "data", json_string (enc ? enc : ""));
+                free (enc);
+            } else {
+                m = proto_request ("stdin_eof", 0);
+                stdin_open = false;
+            }
+            aios_client_send (v[0].c, m, &err);
+        }
+        for (i = 0; i < used; i++) {
+            json_t *msg, *puts;
+            const char *stream, *data;
+            json_int_t r = -1, code = 0, sig = 0;
+            if (!v[i].c || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!(msg = aios_client_recv (v[i].c, &err))) {
+                signal_all (v, used, SIGKILL);
+                cli_die ("step %ld.%d: node %s: %s", job, step, v[i].name, err.text);
+            }
+            if (json_unpack (msg, "{s:s s:s s:I}", "stream", &stream, "data",
+                             &data, "rank", &r) == 0 && r >= 0 && r < ntasks) {
+                size_t len;
+                char *buf = b64_decode (data, &len);
+                if (buf)
+                    rank_output (&ranks[r], (int)r, o.label,
+                                 strcmp (stream, "stderr") ? 1 : 2, buf, len);
+                free (buf);
+            } else if ((puts = json_object_get (msg, "pmi_barrier"))) {
+                json_object_update (kvs, puts);
+                v[i].in_barrier = true;
+                if (++barrier_count == used) {
+                    int k;
+                    for (k = 0; k < used; k++) {
+                        json_t *m = proto_request ("pmi_barrier_out", 0);
+                        json_object_set (m, "kvs", kvs);
+                        aios_client_send (v[k].c, m, &err);
+                        v[k].in_barrier = false;
+                    }
+                    barrier_count = 0;
+                }
+            } else if (json_unpack (msg, "{s:I s:I}", "pmi_abort", &r, "code",
+                                    &code) == 0) {
+                cli_warn ("rank %lld called MPI_Abort (%lld): ending the step",
+                          (long long)r, (long long)code);
+                if (failed_rank < 0) {
+                    failed_rank = (int)r;
+                    status = code ? (int)code : 1;
+                }
+                if (!killed) {
+                    signal_all (v, used, SIGKILL);
+                    killed = true;
+                }
+            } else if (json_unpack (msg, "{s:I s:I s?I}", "rank", &r, "exit", &code,
+                                    "signal", &sig) == 0 && r >= 0 && r < ntasks
+                       && ranks[r].status < 0) {
+                const char *why = NULL;
+                json_unpack (msg, "{s?s}", "error", &why);
+                if (why)
+                    cli_warn ("rank %lld: %s", (long long)r, why);
+                ranks[r].status = sig ? 128 + (int)sig : (int)code;
+                running--;
+                if (ranks[r].status != 0 && failed_rank < 0 && !killed) {
+                    failed_rank = (int)r;
+                    status = ranks[r].status;
+                    if (running > 0) {
+                        cli_warn ("rank %lld %s %lld: ending the step",
+                                  (long long)r, sig ? "killed by signal" : "exited",
+                                  (long long)(sig ? sig : code));
+                        signal_all (v, used, SIGKILL);
+                        killed = true;
+                    }
+                }
+            }
+            json_decref (msg);
+        }
+        free (pfd);
+    }
+    for (i = 0; i < ntasks; i++) {
+        if (ranks[i].plen) {
+            rank_output (&ranks[i], i, o.label, 1, "\n", 1);
+        }
+        free (ranks[i].partial);
+    }
+    for (i = 0; i < used; i++) {
+        aios_client_close (v[i].c);
+        free (v[i].name);
+    }
+    for (i = used; i < nnodes; i++)
+        free (v[i].name);
+    free (v);
+    free (ranks);
+    json_decref (kvs);
+    req = proto_request ("step_end", 0);
+    json_object_set_new (req, "id", json_integer (job));
+    json_object_set_new (req, "step", json_integer (step));
+    json_object_set_new (req, "exit_code", json_integer (status));
+    json_object_set_new (req, "state", json_string (killed && failed_rank < 0
+                                                    ? "CANCELLED"
+                                                    : status ? "FAILED" : "COMPLETED"));
+    rep = cli_rpc (ctl, req);
+    json_decref (rep);
+    aios_client_close (ctl);
+    return status;
+}
