@@ -96,11 +96,38 @@ struct snode {
 
 struct rank {
     int status;             /* -1 running */
-    char *partial;          /* output without its newline yet (-l) */
-    size_t plen;
+    char *partial[2];       /* stdout, stderr without their newline yet (-l) */
+    size_t plen[2];
 };
 
 static volatile sig_atomic_t pending_signal;
+
+/* The step being run, ended as FAILED if aios-run dies before it is done. */
+static struct aios_client *step_ctl;
+static long step_job;
+static int step_no;
+
+static void step_end (const char *state, int code)
+{
+    json_t *req, *rep;
+    aios_error_t err;
+
+    if (!step_ctl || !step_no)
+        return;
+    req = proto_request ("step_end", 0);
+    json_object_set_new (req, "id", json_integer (step_job));
+    json_object_set_new (req, "step", json_integer (step_no));
+    json_object_set_new (req, "exit_code", json_integer (code));
+    json_object_set_new (req, "state", json_string (state));
+    rep = aios_client_rpc (step_ctl, req, &err);
+    json_decref (rep);
+    step_no = 0;
+}
+
+static void step_end_at_exit (void)
+{
+    step_end ("FAILED", 1);
+}
 
 static void on_signal (int sig)
 {
@@ -171,7 +198,8 @@ static json_t *step_env (const char *export)
             if (key && strncmp (key, "PMI_", 4) && strcmp (key, "AIOS_NODENAME")
                 && strcmp (key, "AIOS_NODEID") && strcmp (key, "AIOS_CPUS_ON_NODE")
                 && strcmp (key, "CUDA_VISIBLE_DEVICES") && strcmp (key, "AIOS_GPUS")
-                && strcmp (key, "GPU_DEVICE_ORDINAL"))
+                && strcmp (key, "GPU_DEVICE_ORDINAL")
+                && strcmp (key, "HYDRA_HOST_FILE"))
                 json_object_set_new (env, key, json_string (eq + 1));
             free (key);
         }
@@ -203,8 +231,6 @@ static struct snode *job_nodes (struct aios_client *ctl, long job, int *n)
     size_t i;
 
     json_object_set_new (req, "ids", json_pack ("[I]", (json_int_t)job));
-    json_object_set_new (req, "states", json_pack ("[s]", "all"));
-    json_object_del (req, "states");
     json_object_set_new (req, "fields", json_pack ("[s s]", "alloc", "state"));
     rep = cli_rpc (ctl, req);
     jobs = json_object_get (rep, "jobs");
@@ -251,14 +277,28 @@ static int distribute (struct snode *v, int n, const struct opts *o, long *ntask
         cli_die ("the step asks for %ld tasks on %d nodes: at least one each",
                  *ntasks, use);
     left = *ntasks;
-    for (i = 0; i < use && left > 0; i++) {
-        long share = o->nodes ? (left + (use - i) - 1) / (use - i) : left;
-        if (share > v[i].slots)
-            share = v[i].slots;
+    for (i = 0; i < use; i++)
+        v[i].count = 0;
+    if (o->nodes) {
+        /* as even as the nodes' room allows: one each, then round robin */
+        while (left > 0) {
+            for (i = 0; i < use && left > 0; i++) {
+                if (v[i].count < v[i].slots) {
+                    v[i].count++;
+                    left--;
+                }
+            }
+        }
+    } else {
+        for (i = 0; i < use && left > 0; i++) {
+            v[i].count = (int)(left < v[i].slots ? left : v[i].slots);
+            left -= v[i].count;
+        }
+    }
+    /* ranks are numbered in blocks, node by node */
+    for (i = 0; i < use && v[i].count > 0; i++) {
         v[i].first = next;
-        v[i].count = (int)share;
-        next += (int)share;
-        left -= share;
+        next += v[i].count;
     }
     return i;   /* nodes that got ranks */
 }
@@ -300,6 +340,7 @@ static void rank_output (struct rank *rk, int r, bool label, int fd,
 {
     char prefix[32];
     size_t i, start = 0;
+    int s = fd == 2;
 
     if (!label) {
         out_write (fd, data, len);
@@ -310,19 +351,19 @@ static void rank_output (struct rank *rk, int r, bool label, int fd,
         if (data[i] != '\n')
             continue;
         out_write (fd, prefix, strlen (prefix));
-        if (rk->plen) {
-            out_write (fd, rk->partial, rk->plen);
-            rk->plen = 0;
+        if (rk->plen[s]) {
+            out_write (fd, rk->partial[s], rk->plen[s]);
+            rk->plen[s] = 0;
         }
         out_write (fd, data + start, i - start + 1);
         start = i + 1;
     }
     if (start < len) {
-        rk->partial = realloc (rk->partial, rk->plen + len - start);
-        if (!rk->partial)
+        rk->partial[s] = realloc (rk->partial[s], rk->plen[s] + len - start);
+        if (!rk->partial[s])
             cli_die ("out of memory");
-        memcpy (rk->partial + rk->plen, data + start, len - start);
-        rk->plen += len - start;
+        memcpy (rk->partial[s] + rk->plen[s], data + start, len - start);
+        rk->plen[s] += len - start;
     }
 }
 
@@ -392,6 +433,10 @@ int main (int argc, char **argv)
     rep = cli_rpc (ctl, req);
     step = (int)cli_jint (rep, "step");
     json_decref (rep);
+    step_ctl = ctl;
+    step_job = job;
+    step_no = step;
+    atexit (step_end_at_exit);
 
     if (!o.chdir && getcwd (cwd, sizeof (cwd)))
         o.chdir = cwd;
@@ -548,10 +593,12 @@ int main (int argc, char **argv)
         free (pfd);
     }
     for (i = 0; i < ntasks; i++) {
-        if (ranks[i].plen) {
-            rank_output (&ranks[i], i, o.label, 1, "\n", 1);
+        int k;
+        for (k = 0; k < 2; k++) {
+            if (ranks[i].plen[k])
+                rank_output (&ranks[i], i, o.label, k + 1, "\n", 1);
+            free (ranks[i].partial[k]);
         }
-        free (ranks[i].partial);
     }
     for (i = 0; i < used; i++) {
         aios_client_close (v[i].c);
@@ -562,15 +609,9 @@ int main (int argc, char **argv)
     free (v);
     free (ranks);
     json_decref (kvs);
-    req = proto_request ("step_end", 0);
-    json_object_set_new (req, "id", json_integer (job));
-    json_object_set_new (req, "step", json_integer (step));
-    json_object_set_new (req, "exit_code", json_integer (status));
-    json_object_set_new (req, "state", json_string (killed && failed_rank < 0
-                                                    ? "CANCELLED"
-                                                    : status ? "FAILED" : "COMPLETED"));
-    rep = cli_rpc (ctl, req);
-    json_decref (rep);
+    step_end (killed && failed_rank < 0 ? "CANCELLED"
+              : status ? "FAILED" : "COMPLETED", status);
+    step_ctl = NULL;
     aios_client_close (ctl);
     return status;
 }
