@@ -419,7 +419,10 @@ int main (int argc, char **argv)
     req = proto_request ("step_begin", 0);
     json_object_set_new (req, "id", json_integer (job));
     json_object_set_new (req, "ntasks", json_integer (ntasks));
-    json_object_set_new (req, "name", json_string (o.name ? o.name : argv[first]));
+    json_object_set_new (req, "name", json_string (o.name ? o.name
+                                       : strrchr (argv[first], '/')
+                                       ? strrchr (argv[first], '/') + 1
+                                       : argv[first]));
     {
         char **names = cli_xmalloc (sizeof (char *) * ((size_t)used + 1));
         char *list;

@@ -68,8 +68,8 @@ test_expect_success 'mpiexec in a batch script: 2 nodes x 1 rank' '
 	aios_wait_state $id COMPLETED &&
 	cat mpi2.out &&
 	grep -x "node1:1" mpi2.out && grep -x "node2:1" mpi2.out &&
-	grep "rank 0 of 2 .*: sum 3 (expected 3) ok" mpi2.out &&
-	grep "rank 1 of 2 .*: sum 3 (expected 3) ok" mpi2.out &&
+	grep -x "rank 0 of 2 on node1: sum 3 (expected 3) ok" mpi2.out &&
+	grep -x "rank 1 of 2 on node2: sum 3 (expected 3) ok" mpi2.out &&
 	node_log node2 | grep "job $id: exec /bin/sh"
 '
 
@@ -78,7 +78,7 @@ test_expect_success 'mpiexec in a batch script: 1 node x 2 ranks' '
 	aios_wait_state $id COMPLETED &&
 	cat mpi1.out &&
 	grep -x "node1:2" mpi1.out &&
-	test $(grep -c "of 2 .*: sum 3 (expected 3) ok" mpi1.out) = 2
+	test $(grep -c "of 2 on node1: sum 3 (expected 3) ok" mpi1.out) = 2
 '
 
 # run_job ID-FILE OUT SCRIPT-LINES...: a 2-node job running the lines, done

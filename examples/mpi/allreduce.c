@@ -12,7 +12,10 @@ int main (int argc, char **argv)
 {
     int rank, size, mine, sum = 0, expected;
     char host[256] = "?";
-    const char *node = getenv ("AIOS_NODENAME");
+    /* under mpiexec the ranks get mpiexec's environment; the node that
+     * started their proxy (aios-exec) is in AIOS_EXEC_NODE */
+    const char *node = getenv ("AIOS_EXEC_NODE") ? getenv ("AIOS_EXEC_NODE")
+                                                 : getenv ("AIOS_NODENAME");
 
     MPI_Init (&argc, &argv);
     MPI_Comm_rank (MPI_COMM_WORLD, &rank);

@@ -620,6 +620,8 @@ static void peer_spawn (struct peer *p, json_t *msg, json_int_t seq, bool step)
         int rank = step ? (int)json_integer_value (json_array_get (ranks, i)) : -1;
         json_t *e = env ? json_deep_copy (env) : json_object ();
         struct xproc *x;
+        if (!step)   /* what Hydra's proxies pass on to their ranks */
+            json_object_set_new (e, "AIOS_EXEC_NODE", json_string (p->nd->name));
         if (step) {
             json_object_set_new (e, "AIOS_STEP_ID", json_sprintf ("%lld", (long long)stepid));
             json_object_set_new (e, "AIOS_PROCID", json_sprintf ("%d", rank));
