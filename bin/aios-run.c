@@ -43,8 +43,9 @@ static const char *usage_text =
     "  -c, --cpus-per-task=N     CPUs per rank (checked against the job's\n"
     "                            CPUs on each node) [1]\n"
     "  -l, --label               prefix each output line with \"RANK: \"\n"
-    "      --mpi=TYPE            pmi1 (PMI-1 on PMI_FD, for MPICH) or none\n"
-    "                            [pmi1]\n"
+    "      --mpi=TYPE            pmi1 (PMI-1 on PMI_FD, for MPICH), pmix (the\n"
+    "                            node daemons' PMIx server, for Open MPI and\n"
+    "                            other PMIx clients) or none [pmi1]\n"
     "      --export=WHAT         ALL (default), NONE, or VAR[=VALUE],...\n"
     "  -D, --chdir=DIR           working directory of the ranks [the current\n"
     "                            directory]\n"
@@ -78,6 +79,7 @@ struct opts {
     long ntasks, nodes, per_node, cpt;
     bool label;
     bool pmi;
+    bool pmix;
     const char *export;
     const char *chdir;
     const char *name;
@@ -92,6 +94,8 @@ struct snode {
     int first, count;       /* its ranks: first..first+count-1 */
     struct aios_client *c;
     bool in_barrier;
+    char *fence;            /* PMIx: its fence data (base64), NULL if none */
+    size_t fence_len;
 };
 
 struct rank {
@@ -162,9 +166,10 @@ static int parse_args (struct opts *o, int argc, char **argv)
                 o->pmi = true;
             else if (!strcmp (optarg, "none"))
                 o->pmi = false;
-            else if (!strcmp (optarg, "pmix"))
-                cli_die ("--mpi=pmix: this version of AIOS has no PMIx server "
-                         "yet; use --mpi=pmi1 (MPICH) or mpiexec");
+            else if (!strcmp (optarg, "pmix")) {
+                o->pmi = false;
+                o->pmix = true;
+            }
             else
                 cli_usage_error ("--mpi: \"%s\" is not pmi1, pmix or none", optarg);
             break;
@@ -242,6 +247,7 @@ static struct snode *job_nodes (struct aios_client *ctl, long job, int *n)
     alloc = json_object_get (json_array_get (jobs, 0), "alloc");
     *n = (int)json_array_size (alloc);
     v = cli_xmalloc (sizeof (*v) * ((size_t)*n + 1));
+    memset (v, 0, sizeof (*v) * ((size_t)*n + 1));
     json_array_foreach (alloc, i, a) {
         v[i].name = cli_xstrdup (cli_jstr (a, "node", "?"));
         v[i].slots = (int)cli_jint (a, "tasks");
@@ -367,6 +373,42 @@ static void rank_output (struct rank *rk, int r, bool label, int fd,
     }
 }
 
+/* PMIx: node i's part of a fence; when every node sent its part, all of
+ * them get everyone's, concatenated in node order. */
+static void pmix_fence_in (struct snode *v, int n, int i, const char *data)
+{
+    size_t len, total = 0;
+    char *all, *enc;
+    aios_error_t err;
+    int k;
+
+    free (v[i].fence);
+    if (!(v[i].fence = b64_decode (data, &len)))
+        cli_die ("malformed PMIx fence data from node %s", v[i].name);
+    v[i].fence_len = len;
+    for (k = 0; k < n; k++) {
+        if (!v[k].fence)
+            return;
+        total += v[k].fence_len;
+    }
+    all = cli_xmalloc (total + 1);
+    for (k = 0, total = 0; k < n; k++) {
+        memcpy (all + total, v[k].fence, v[k].fence_len);
+        total += v[k].fence_len;
+        free (v[k].fence);
+        v[k].fence = NULL;
+    }
+    if (!(enc = b64_encode (all, total)))
+        cli_die ("out of memory");
+    for (k = 0; k < n; k++) {
+        json_t *m = proto_request ("pmix_fence_out", 0);
+        json_object_set_new (m, "data", json_string (enc));
+        aios_client_send (v[k].c, m, &err);
+    }
+    free (enc);
+    free (all);
+}
+
 static void signal_all (struct snode *v, int n, int sig)
 {
     aios_error_t err;
@@ -391,7 +433,7 @@ int main (int argc, char **argv)
     struct snode *v;
     struct rank *ranks;
     aios_error_t err;
-    json_t *req, *rep, *args, *env, *kvs;
+    json_t *req, *rep, *args, *env, *kvs, *pmix_nodes;
     char cwd[4096], *mapping;
     long job, ntasks;
     int first, nnodes, used, i, step, running, status = 0, failed_rank = -1;
@@ -453,6 +495,14 @@ int main (int argc, char **argv)
         ranks[i].status = -1;
     stdin_open = !isatty (STDIN_FILENO);
 
+    pmix_nodes = json_array ();
+    for (i = 0; i < used; i++) {
+        json_t *r = json_array ();
+        int k;
+        for (k = 0; k < v[i].count; k++)
+            json_array_append_new (r, json_integer (v[i].first + k));
+        json_array_append_new (pmix_nodes, json_pack ("[s o]", v[i].name, r));
+    }
     for (i = 0; i < used; i++) {
         json_t *r = json_array ();
         int k;
@@ -472,6 +522,10 @@ int main (int argc, char **argv)
         json_object_set_new (req, "size", json_integer (ntasks));
         json_object_set_new (req, "mapping", json_string (mapping));
         json_object_set_new (req, "pmi", json_boolean (o.pmi));
+        if (o.pmix) {
+            json_object_set_new (req, "pmix", json_true ());
+            json_object_set_new (req, "nodes", json_incref (pmix_nodes));
+        }
         json_object_set_new (req, "stdin", json_boolean (stdin_open && i == 0));
         if (!(rep = aios_client_rpc (v[i].c, req, &err))) {
             signal_all (v, i, SIGKILL);
@@ -481,6 +535,7 @@ int main (int argc, char **argv)
     }
     json_decref (args);
     json_decref (env);
+    json_decref (pmix_nodes);
     free (mapping);
     conf_destroy (conf);
 
@@ -545,6 +600,8 @@ int main (int argc, char **argv)
                     rank_output (&ranks[r], (int)r, o.label,
                                  strcmp (stream, "stderr") ? 1 : 2, buf, len);
                 free (buf);
+            } else if (json_unpack (msg, "{s:s}", "pmix_fence", &data) == 0) {
+                pmix_fence_in (v, used, i, data);
             } else if ((puts = json_object_get (msg, "pmi_barrier"))) {
                 json_object_update (kvs, puts);
                 v[i].in_barrier = true;

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='MPI in jobs: aios-run launches steps with PMI-1 served by the node daemons; aios-exec runs commands on the nodes of a job, and stock mpiexec (Hydra) starts its proxies through it'
+test_description='MPI in jobs: aios-run launches steps with PMI-1 or PMIx served by the node daemons; aios-exec runs commands on the nodes of a job, and stock mpiexec (Hydra) starts its proxies through it'
 
 . "${SHARNESS:-/usr/share/sharness/sharness.sh}"
 
@@ -147,8 +147,26 @@ test_expect_success 'aios-run refuses what the job cannot hold, and outside a jo
 	grep -x "exit 1" run7.out &&
 	test_must_fail env -u AIOS_JOB_ID aios-run true 2>err &&
 	grep "not inside a job" err &&
-	test_must_fail aios-run --mpi=pmix --jobid=1 true 2>err2 &&
-	grep "no PMIx server" err2
+	test_expect_code 2 aios-run --mpi=pmi3 --jobid=1 true 2>err2 &&
+	grep "is not pmi1, pmix or none" err2
+'
+
+PMIX_CLIENT="$AIOS_BUILDDIR/examples/mpi/pmix-client"
+
+test_expect_success 'aios-run --mpi=pmix: the PMIx client test across 2 nodes' '
+	JOBOPTS="-N 2 -n 2" run_job px1.out \
+	    "aios-run --mpi=pmix -l \"$PMIX_CLIENT\"; echo exit \$?" &&
+	grep -x "0: pmix rank 0 of 2 (local rank 0): rank 1 said \"hello from rank 1 on node2\" ok" px1.out &&
+	grep -x "1: pmix rank 1 of 2 (local rank 0): rank 0 said \"hello from rank 0 on node1\" ok" px1.out &&
+	grep -x "exit 0" px1.out
+'
+
+test_expect_success 'aios-run --mpi=pmix: 1 node x 2 ranks, twice in one job' '
+	JOBOPTS="-N 1 -n 2" run_job px2.out \
+	    "aios-run --mpi=pmix -l \"$PMIX_CLIENT\"" \
+	    "aios-run --mpi=pmix -l \"$PMIX_CLIENT\"; echo exit \$?" &&
+	test $(grep -c "^1: pmix rank 1 of 2 (local rank 1): rank 0 said \"hello from rank 0 on node1\" ok" px2.out) = 2 &&
+	grep -x "exit 0" px2.out
 '
 
 test_done

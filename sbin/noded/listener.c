@@ -43,6 +43,7 @@
 #include "launch.h"
 #include "log.h"
 #include "noded.h"
+#include "noded_pmix.h"
 #include "proto.h"
 
 struct peer {
@@ -59,7 +60,13 @@ struct peer {
     json_t *kvs;            /* every key known here */
     json_t *puts;           /* this node's puts since the last barrier */
     int in_barrier;
+    /* PMIx */
+    bool pmix;
+    void *fence;            /* a fence waiting for aios-run */
+    struct peer *pmix_next;
 };
+
+static struct peer *pmix_peers;     /* steps with a PMIx namespace */
 
 struct xproc {
     struct noded *nd;
@@ -213,6 +220,17 @@ void listener_reaped (struct noded *nd, pid_t pid, int status)
 
 static void peer_free (struct peer *p)
 {
+    if (p->pmix) {
+        struct peer **pp;
+        for (pp = &pmix_peers; *pp; pp = &(*pp)->pmix_next)
+            if (*pp == p) {
+                *pp = p->pmix_next;
+                break;
+            }
+        if (p->fence)
+            aios_pmix_fence_fail (p->fence);
+        aios_pmix_nspace_end (p->kvsname);
+    }
     /* the client is gone: so is what it runs */
     while (p->procs) {
         struct xproc *x = p->procs;
@@ -376,6 +394,44 @@ static void pmi_event_cb (struct bufferevent *bev, short what, void *arg)
         bufferevent_free (bev);
         x->pmi = NULL;
     }
+}
+
+/* PMIx: this node's clients are in a fence; their data goes to aios-run. */
+static void pmix_fence_cb (const char *nspace, const char *data, size_t len,
+                           void *token, void *arg)
+{
+    struct peer *p;
+    char *enc;
+
+    for (p = pmix_peers; p && strcmp (p->kvsname, nspace); p = p->pmix_next)
+        ;
+    if (!p || p->fence || !(enc = b64_encode (data, len))) {
+        aios_pmix_fence_fail (token);
+        return;
+    }
+    p->fence = token;
+    peer_send (p, json_pack ("{s:s}", "pmix_fence", enc));
+    free (enc);
+}
+
+/* aios-run sent the data of every node: the fence completes. */
+static void peer_pmix_fence_out (struct peer *p, json_t *msg)
+{
+    const char *data = NULL;
+    size_t len = 0;
+    char *buf;
+
+    if (!p->fence)
+        return;
+    json_unpack (msg, "{s:s}", "data", &data);
+    if (!data || !(buf = b64_decode (data, &len))) {
+        aios_pmix_fence_fail (p->fence);
+        p->fence = NULL;
+        return;
+    }
+    aios_pmix_fence_release (p->fence, buf, len);
+    p->fence = NULL;
+    free (buf);
 }
 
 /* aios-run sent every node's puts: let this node's ranks out. */
@@ -583,17 +639,19 @@ static char **argv_of (json_t *a)
 
 static void peer_spawn (struct peer *p, json_t *msg, json_int_t seq, bool step)
 {
-    json_int_t job, stepid = 0, size = 1;
-    json_t *argv_j, *env = NULL, *spec, *ranks = NULL, *pids;
+    json_int_t job, stepid = 0, size = 1, uid = 0, gid = 0;
+    json_t *argv_j, *env = NULL, *spec, *ranks = NULL, *pids, *nodes = NULL;
     const char *cwd = NULL, *mapping = NULL;
-    int want_stdin = 0, pmi = 0;
+    int want_stdin = 0, pmi = 0, pmix = 0;
+    aios_error_t err;
     char **argv;
     size_t i;
 
-    if (json_unpack (msg, "{s:I s:o s?s s?o s?b s?I s?o s?I s?s s?b}", "job", &job,
-                     "argv", &argv_j, "cwd", &cwd, "env", &env, "stdin",
-                     &want_stdin, "step", &stepid, "ranks", &ranks, "size",
-                     &size, "mapping", &mapping, "pmi", &pmi) < 0
+    if (json_unpack (msg, "{s:I s:o s?s s?o s?b s?I s?o s?I s?s s?b s?b s?o}",
+                     "job", &job, "argv", &argv_j, "cwd", &cwd, "env", &env,
+                     "stdin", &want_stdin, "step", &stepid, "ranks", &ranks,
+                     "size", &size, "mapping", &mapping, "pmi", &pmi, "pmix",
+                     &pmix, "nodes", &nodes) < 0
         || !(argv = argv_of (argv_j)) || (env && !json_is_object (env))
         || (step && (!json_is_array (ranks) || json_array_size (ranks) == 0))) {
         peer_send (p, proto_error (seq, EPROTO, "%s: expected \"job\", a non-empty "
@@ -616,6 +674,22 @@ static void peer_spawn (struct peer *p, json_t *msg, json_int_t seq, bool step)
         if (mapping)
             json_object_set_new (p->kvs, "PMI_process_mapping", json_string (mapping));
     }
+    if (step && pmix) {
+        json_unpack (spec, "{s:I s:I}", "uid", &uid, "gid", &gid);
+        if (!json_is_array (nodes)
+            || aios_pmix_start (p->nd, pmix_fence_cb, NULL, &err) < 0
+            || aios_pmix_nspace (p->nd, p->kvsname, (uint32_t)size, nodes,
+                                 (uid_t)uid, (gid_t)gid, &err) < 0) {
+            peer_send (p, proto_error (seq, EINVAL, "step: %s", json_is_array (nodes)
+                                       ? err.text : "PMIx needs the step's \"nodes\""));
+            json_decref (pids);
+            free (argv);
+            return;
+        }
+        p->pmix = true;
+        p->pmix_next = pmix_peers;
+        pmix_peers = p;
+    }
     for (i = 0; i < (step ? json_array_size (ranks) : 1); i++) {
         int rank = step ? (int)json_integer_value (json_array_get (ranks, i)) : -1;
         json_t *e = env ? json_deep_copy (env) : json_object ();
@@ -632,6 +706,16 @@ static void peer_spawn (struct peer *p, json_t *msg, json_int_t seq, bool step)
             if (pmi) {
                 json_object_set_new (e, "PMI_RANK", json_sprintf ("%d", rank));
                 json_object_set_new (e, "PMI_SIZE", json_sprintf ("%lld", (long long)size));
+            }
+            if (pmix && aios_pmix_client (p->kvsname, rank, (uid_t)uid, (gid_t)gid,
+                                          e, &err) < 0) {
+                peer_send (p, proto_error (seq, EINVAL, "step: %s", err.text));
+                for (x = p->procs; x; x = x->peer_next)
+                    kill (-x->pid, SIGKILL);
+                json_decref (e);
+                json_decref (pids);
+                free (argv);
+                return;
             }
         }
         x = spawn (p, spec, (uint64_t)job, rank, argv, cwd, e,
@@ -746,6 +830,8 @@ static void peer_read_cb (struct bufferevent *bev, void *arg)
             peer_spawn (p, msg, seq, !strcmp (op, "step"));
         else if (!strcmp (op, "pmi_barrier_out"))
             peer_barrier_out (p, msg);
+        else if (!strcmp (op, "pmix_fence_out"))
+            peer_pmix_fence_out (p, msg);
         else if (!strcmp (op, "stdin") || !strcmp (op, "stdin_eof")
                  || !strcmp (op, "signal"))
             peer_io (p, op, msg, seq);

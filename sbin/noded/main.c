@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "launch.h"
 #include "gpu.h"
+#include "noded_pmix.h"
 #include "log.h"
 #include "noded.h"
 #include "spool.h"
@@ -131,6 +132,7 @@ static void teardown (struct noded *nd)
     launch_kill_all (nd);
     launch_free_all (nd);
     listener_free_all (nd);
+    aios_pmix_stop ();
     ctlconn_stop (nd);
     for (i = 0; i < 4; i++)
         if (nd->sig_ev[i])
