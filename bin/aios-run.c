@@ -32,7 +32,9 @@ extern char **environ;
 static const char *usage_text =
     "Usage: aios-run [OPTIONS] PROGRAM [ARG...]\n"
     "Run PROGRAM as a step of the current job ($AIOS_JOB_ID): N ranks spread\n"
-    "over the job's nodes in blocks, started by the node daemons.\n"
+    "over the job's nodes in blocks, started by the node daemons.  Outside a\n"
+    "job, first get an allocation of -N/-n/-c/-t/-p (a job named after\n"
+    "PROGRAM that ends with the step), like srun.\n"
     "\n"
     "  -n, --ntasks=N            ranks [the job's tasks, or --nodes x\n"
     "                            --ntasks-per-node]\n"
@@ -51,6 +53,9 @@ static const char *usage_text =
     "                            directory]\n"
     "  -J, --job-name=NAME       step name [PROGRAM]\n"
     "      --jobid=ID            the job [$AIOS_JOB_ID]\n"
+    "  -t, --time=TIME           time limit of a new allocation [the\n"
+    "                            partition's max_time]\n"
+    "  -p, --partition=NAME      partition of a new allocation [the default]\n"
     "  -h, --help                show this help\n"
     "  -V, --version             show the version\n"
     "\n"
@@ -58,6 +63,14 @@ static const char *usage_text =
     "exit code (128+N if killed by signal N).\n";
 
 enum { OPT_NTPN = 256, OPT_MPI, OPT_EXPORT, OPT_JOBID };
+
+/* The batch script of an allocation made by aios-run: it holds the nodes
+ * until aios-run signals the end of the step (USR1: success, USR2: not). */
+static const char *holder_script =
+    "#!/bin/sh\n"
+    "trap 'exit 0' USR1\n"
+    "trap 'exit 1' USR2\n"
+    "while :; do sleep 3600 & wait $!; done\n";
 
 static const struct option opts[] = {
     { "ntasks", required_argument, NULL, 'n' },
@@ -70,6 +83,8 @@ static const struct option opts[] = {
     { "chdir", required_argument, NULL, 'D' },
     { "job-name", required_argument, NULL, 'J' },
     { "jobid", required_argument, NULL, OPT_JOBID },
+    { "time", required_argument, NULL, 't' },
+    { "partition", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -84,6 +99,8 @@ struct opts {
     const char *chdir;
     const char *name;
     const char *jobid;
+    long time_limit;        /* 0 = unset */
+    const char *partition;
 };
 
 /* One node of the step. */
@@ -103,8 +120,6 @@ struct rank {
     char *partial[2];       /* stdout, stderr without their newline yet (-l) */
     size_t plen[2];
 };
-
-static volatile sig_atomic_t pending_signal;
 
 /* The step being run, ended as FAILED if aios-run dies before it is done. */
 static struct aios_client *step_ctl;
@@ -133,6 +148,8 @@ static void step_end_at_exit (void)
     step_end ("FAILED", 1);
 }
 
+static volatile sig_atomic_t pending_signal;
+
 static void on_signal (int sig)
 {
     pending_signal = sig;
@@ -153,7 +170,7 @@ static int parse_args (struct opts *o, int argc, char **argv)
     int c;
 
     opterr = 0;
-    while ((c = getopt_long (argc, argv, "+n:N:c:lD:J:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+n:N:c:lD:J:t:p:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'n': o->ntasks = count_arg ("--ntasks", optarg); break;
         case 'N': o->nodes = count_arg ("--nodes", optarg); break;
@@ -177,6 +194,13 @@ static int parse_args (struct opts *o, int argc, char **argv)
         case 'D': o->chdir = optarg; break;
         case 'J': o->name = optarg; break;
         case OPT_JOBID: o->jobid = optarg; break;
+        case 't': {
+            aios_error_t err;
+            if (parse_time (optarg, &o->time_limit, &err) < 0)
+                cli_usage_error ("--time: %s", err.text);
+            break;
+        }
+        case 'p': o->partition = optarg; break;
         case 'h': fputs (usage_text, stdout); exit (CLI_OK);
         case 'V': cli_version ();
         default:
@@ -424,6 +448,101 @@ static void signal_all (struct snode *v, int n, int sig)
     }
 }
 
+
+/* Outside a job: submit the holder script with the step's shape and wait
+ * until it runs.  Returns its id. */
+static long allocate (struct aios_client *ctl, const struct opts *o,
+                      const char *prog)
+{
+    json_t *job, *req, *rep, *jobs;
+    const char *base = strrchr (prog, '/') ? strrchr (prog, '/') + 1 : prog;
+    long ntasks = o->ntasks ? o->ntasks
+                  : o->nodes ? o->nodes * (o->per_node ? o->per_node : 1) : 1;
+    char cwd[4096];
+    json_int_t id;
+    bool told = false;
+    int polls = 0;
+
+    if (!getcwd (cwd, sizeof (cwd)))
+        cli_die ("cannot get the current directory: %s", strerror (errno));
+    job = json_pack ("{s:s s:s s:s s:o s:I s:I s:I s:I s:s}",
+                     "name", o->name ? o->name : base, "script", holder_script,
+                     "workdir", cwd, "env", json_object (),
+                     "nodes", (json_int_t)o->nodes, "ntasks", (json_int_t)ntasks,
+                     "cpus_per_task", (json_int_t)(o->cpt ? o->cpt : 1),
+                     "mem_mb", (json_int_t)0, "output", "/dev/null");
+    if (!job)
+        cli_die ("out of memory");
+    if (o->time_limit)
+        json_object_set_new (job, "time_limit", json_integer (o->time_limit));
+    if (o->partition)
+        json_object_set_new (job, "partition", json_string (o->partition));
+    req = proto_request ("submit", 0);
+    json_object_set_new (req, "job", job);
+    rep = cli_rpc (ctl, req);
+    id = cli_jint (rep, "id");
+    json_decref (rep);
+    for (;;) {
+        const char *state;
+        req = proto_request ("queue", 0);
+        json_object_set_new (req, "ids", json_pack ("[I]", id));
+        json_object_set_new (req, "fields", json_pack ("[s s]", "state", "reason"));
+        rep = cli_rpc (ctl, req);
+        jobs = json_object_get (rep, "jobs");
+        state = cli_jstr (json_array_get (jobs, 0), "state", "?");
+        if (!strcmp (state, "RUNNING")) {
+            json_decref (rep);
+            break;
+        }
+        if (strcmp (state, "PENDING") != 0)
+            cli_die ("allocation job %lld ended %s before the step ran",
+                     (long long)id, state);
+        if (!told && ++polls > 10) {
+            cli_warn ("job %lld queued and waiting for resources (%s)",
+                      (long long)id, cli_jstr (json_array_get (jobs, 0), "reason",
+                                               "None"));
+            told = true;
+        }
+        json_decref (rep);
+        if (pending_signal) {
+            req = proto_request ("cancel", 0);
+            json_object_set_new (req, "ids", json_pack ("[I]", id));
+            json_decref (cli_rpc (ctl, req));
+            cli_die ("%s: allocation job %lld cancelled",
+                     strsignal (pending_signal), (long long)id);
+        }
+        usleep (100 * 1000);
+    }
+    if (told)
+        cli_warn ("job %lld has been allocated resources", (long long)id);
+    return (long)id;
+}
+
+/* The allocation aios-run made, released at exit however it exits. */
+static struct aios_client *alloc_ctl;
+static long alloc_job;
+
+/* End the allocation made by allocate(): its script exits 0 or 1. */
+static void release (int status)
+{
+    json_t *req, *rep;
+    aios_error_t err;
+
+    if (!alloc_job)
+        return;
+    req = proto_request ("cancel", 0);
+    json_object_set_new (req, "ids", json_pack ("[I]", (json_int_t)alloc_job));
+    json_object_set_new (req, "signal", json_integer (status ? SIGUSR2 : SIGUSR1));
+    rep = aios_client_rpc (alloc_ctl, req, &err);
+    json_decref (rep);
+    alloc_job = 0;
+}
+
+static void release_at_exit (void)
+{
+    release (1);
+}
+
 int main (int argc, char **argv)
 {
     struct opts o = { .pmi = true };
@@ -445,14 +564,21 @@ int main (int argc, char **argv)
     first = parse_args (&o, argc, argv);
     if (o.jobid)
         jobstr = o.jobid;
-    if (!jobstr || !*jobstr)
-        cli_die ("not inside a job: AIOS_JOB_ID is not set (submit a batch "
-                 "script that runs aios-run, or give --jobid)");
-    if (parse_long (jobstr, 1, LONG_MAX, &job, &err) < 0)
-        cli_die ("invalid job id \"%s\"", jobstr);
     if (!(conf = conf_load (conf_default_path (), &err)))
         cli_die ("%s", err.text);
     ctl = cli_connect ();
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGHUP, &sa, NULL);
+    if (jobstr && *jobstr) {
+        if (parse_long (jobstr, 1, LONG_MAX, &job, &err) < 0)
+            cli_die ("invalid job id \"%s\"", jobstr);
+    } else {
+        job = allocate (ctl, &o, argv[first]);
+        alloc_ctl = ctl;
+        alloc_job = job;
+        atexit (release_at_exit);
+    }
     v = job_nodes (ctl, job, &nnodes);
     ntasks = o.ntasks;
     used = distribute (v, nnodes, &o, &ntasks);
@@ -672,6 +798,7 @@ int main (int argc, char **argv)
     step_end (killed && failed_rank < 0 ? "CANCELLED"
               : status ? "FAILED" : "COMPLETED", status);
     step_ctl = NULL;
+    release (status);
     aios_client_close (ctl);
     return status;
 }

@@ -141,12 +141,10 @@ test_expect_success 'steps are recorded with their exit codes' '
 	grep -E "^$(cat last.id)\.1 +sleep +2 +node\[1-2\] +CANCELLED +143:0" steps.out
 '
 
-test_expect_success 'aios-run refuses what the job cannot hold, and outside a job' '
+test_expect_success 'aios-run refuses what the job cannot hold, and an unknown --mpi' '
 	JOBOPTS="-N 1 -n 1" run_job run7.out "aios-run -n 4 true; echo exit \$?" &&
 	grep "the step asks for 4 tasks but the job has room for 1 on 1 node(s)" run7.out &&
 	grep -x "exit 1" run7.out &&
-	test_must_fail env -u AIOS_JOB_ID aios-run true 2>err &&
-	grep "not inside a job" err &&
 	test_expect_code 2 aios-run --mpi=pmi3 --jobid=1 true 2>err2 &&
 	grep "is not pmi1, pmix or none" err2
 '
@@ -167,6 +165,20 @@ test_expect_success 'aios-run --mpi=pmix: 1 node x 2 ranks, twice in one job' '
 	    "aios-run --mpi=pmix -l \"$PMIX_CLIENT\"; echo exit \$?" &&
 	test $(grep -c "^1: pmix rank 1 of 2 (local rank 1): rank 0 said \"hello from rank 0 on node1\" ok" px2.out) = 2 &&
 	grep -x "exit 0" px2.out
+'
+
+test_expect_success 'aios-run outside a job gets an allocation, runs, and ends it' '
+	env -u AIOS_JOB_ID aios-run -N 2 -n 2 -t 5:00 -l "$ALLREDUCE" >out1 &&
+	grep -x "1: rank 1 of 2 on node2: sum 3 (expected 3) ok" out1 &&
+	id=$(aios-queue -h -t all -o "%i %j" | awk "\$2 == \"allreduce\" { print \$1 }" | tail -n 1) &&
+	aios_wait_state $id COMPLETED &&
+	aios-queue --steps $id | grep -E "^$id\.1 +allreduce +2 +node\[1-2\] +COMPLETED +0:0"
+'
+
+test_expect_success 'an allocation whose step fails ends FAILED with the exit code passed on' '
+	test_expect_code 5 env -u AIOS_JOB_ID aios-run -n 1 -J fails sh -c "exit 5" &&
+	id=$(aios-queue -h -t all -o "%i %j" | awk "\$2 == \"fails\" { print \$1 }") &&
+	aios_wait_state $id FAILED
 '
 
 test_done
