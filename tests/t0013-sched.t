@@ -193,9 +193,10 @@ test_expect_success 'a node without declared GPUs counts them with nvidia-smi -L
 	EOF
 	chmod +x fakebin/nvidia-smi &&
 	PATH="$PWD/fakebin:$PATH" aios-local start --dir "$PWD/c2" --nodes 1 >/dev/null &&
-	cleanup "aios-local stop --dir \"$PWD/c2\"" &&
+	AIOS_CONF="$PWD/c2/aios.yaml" aios-nodes --json >c2.json;
+	aios-local stop --dir "$PWD/c2" &&
 	grep "GPUs: 3 (detected by nvidia-smi)" c2/node1/aiosd.log &&
-	AIOS_CONF="$PWD/c2/aios.yaml" aios-nodes --json | grep "\"gpus\": 3"
+	grep "\"gpus\": 3" c2.json
 '
 
 test_done

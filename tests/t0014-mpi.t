@@ -53,9 +53,26 @@ test_expect_success 'aios-exec names what is missing' '
 test_expect_success 'a cancelled job leaves nothing that aios-exec started' '
 	(AIOS_JOB_ID=$(cat job.id) aios-exec node2 "sleep 6543" >/dev/null 2>&1 &) &&
 	aios_wait_for 10 pgrep -f "^sleep 6543$" &&
+	pid=$(pgrep -f "^sleep 6543$") &&
+	grep "^0::" /proc/$pid/cgroup >cg &&
 	aios-cancel $(cat job.id) &&
 	aios_wait_state $(cat job.id) CANCELLED &&
-	aios_wait_for 10 sh -c "! pgrep -f \"^sleep 6543\$\""
+	aios_wait_for 10 sh -c "! pgrep -f \"^sleep 6543\$\"" &&
+	echo "$(cat cg)" >cg.path
+'
+
+cgroup_root() {
+	if test -f /sys/fs/cgroup/cgroup.controllers; then echo /sys/fs/cgroup
+	else echo /sys/fs/cgroup/unified; fi
+}
+if node_log node2 | grep -q "cgroups: jobs run in"; then
+	test_set_prereq CGROUPS
+fi
+
+test_expect_success CGROUPS 'the job ran in its own cgroup, removed when it ended' '
+	rel=$(sed "s/^0:://" cg.path) &&
+	echo "$rel" | grep -E "^/aios/node2\.[0-9]+/job_$(cat job.id)$" &&
+	aios_wait_for 10 test ! -d "$(cgroup_root)$rel"
 '
 
 test_expect_success 'mpiexec in a batch script: 2 nodes x 1 rank' '

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "launch.h"
 #include "log.h"
 #include "noded.h"
@@ -327,7 +328,7 @@ static void child_stdio (int fd, const struct spec *s, const char *node)
 }
 
 static void child_run (int fd, const struct spec *s, const char *node,
-                       const char *script, int node_gpus)
+                       const char *script, int node_gpus, const char *cgroup)
 {
     struct passwd *pw = getpwuid ((uid_t)s->uid);
     sigset_t all;
@@ -336,6 +337,8 @@ static void child_run (int fd, const struct spec *s, const char *node,
 
     if (setsid () < 0)
         child_fail (fd, "setsid: %s", strerror (errno));
+    if (cg_join (cgroup) < 0)
+        child_fail (fd, "cannot join cgroup %s: %s", cgroup, strerror (errno));
     /* Nothing of aiosd's (sockets, spool files) leaks into the job. */
     if (fd > 3)
         close_range (3, (unsigned)fd - 1, 0);
@@ -501,7 +504,7 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
 {
     struct spec s;
     struct task *t;
-    char script[4096], report[512], hostfile[4096];
+    char script[4096], report[512], hostfile[4096], cgpath[4200];
     sigset_t all, old;
     int pfd[2];
     pid_t pid;
@@ -515,6 +518,8 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
         fail_launch (nd, s.id, err->text);
         return 0;
     }
+    cg_job_create (nd, s.id);
+    cg_job_path (s.id, cgpath, sizeof (cgpath));
     if (write_hostfile (nd, &s, hostfile, sizeof (hostfile), err) == 0)
         s.hostfile = hostfile;
     else
@@ -530,7 +535,7 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
     sigprocmask (SIG_SETMASK, &all, &old);
     if ((pid = fork ()) == 0) {
         close (pfd[0]);
-        child_run (pfd[1], &s, nd->name, script, nd->gpus);
+        child_run (pfd[1], &s, nd->name, script, nd->gpus, cgpath);
     }
     sigprocmask (SIG_SETMASK, &old, NULL);
     close (pfd[1]);

@@ -39,6 +39,7 @@
 #include <event2/buffer.h>
 
 #include "b64.h"
+#include "cgroup.h"
 #include "frame.h"
 #include "launch.h"
 #include "log.h"
@@ -258,6 +259,7 @@ int listener_alloc (struct noded *nd, json_t *spec)
     if (!nd->allocs && !(nd->allocs = json_object ()))
         return -1;
     snprintf (key, sizeof (key), "%lld", (long long)id);
+    cg_job_create (nd, (uint64_t)id);
     return json_object_set (nd->allocs, key, spec);
 }
 
@@ -272,6 +274,7 @@ void listener_release (struct noded *nd, uint64_t id)
     snprintf (key, sizeof (key), "%ju", (uintmax_t)id);
     if (nd->allocs)
         json_object_del (nd->allocs, key);
+    cg_job_end (nd, id);
 }
 
 void listener_free_all (struct noded *nd)
@@ -528,6 +531,14 @@ static struct xproc *spawn (struct peer *p, json_t *spec, uint64_t job, int rank
             json_object_set_new (env, "PMI_FD", json_sprintf ("%d", keep));
         }
         close (rep[0]);
+        {
+            char cg[4200];
+            cg_job_path (job, cg, sizeof (cg));
+            if (cg_join (cg) < 0) {
+                dprintf (rep[1], "cannot join cgroup %s: %s", cg, strerror (errno));
+                _exit (127);
+            }
+        }
         launch_exec_child (rep[1], keep, spec, nd->name, nd->gpus, cwd, argv, env);
     }
     saved = errno;

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "launch.h"
+#include "cgroup.h"
 #include "gpu.h"
 #include "noded_pmix.h"
 #include "log.h"
@@ -82,6 +83,7 @@ static int setup (struct noded *nd, aios_error_t *err)
     }
     nd->daemon_uid = pw->pw_uid;
     detect_resources (nd);
+    cg_init (nd);
     if (mkdir_p (nd->spool_dir, 0755, err) < 0)
         return -1;
     if (!(nd->auth = auth_create (nd->conf->munge_socket, err)))
@@ -133,6 +135,7 @@ static void teardown (struct noded *nd)
     launch_free_all (nd);
     listener_free_all (nd);
     aios_pmix_stop ();
+    cg_fini (nd);
     ctlconn_stop (nd);
     for (i = 0; i < 4; i++)
         if (nd->sig_ev[i])
