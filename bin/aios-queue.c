@@ -42,6 +42,9 @@ static const char *usage_text =
     "                                of it, its estimated start, and what would\n"
     "                                let it start sooner\n"
     "      --stats                   scheduler counters (like sdiag)\n"
+    "      --watch                   the queue now, then one line per change\n"
+    "                                as the controller pushes it (no polling);\n"
+    "                                with --json, one JSON object per line\n"
     "      --steps=JOBID             the job's steps (aios-run) with their\n"
     "                                states and exit codes\n"
     "  -h, --noheader                print no header line\n"
@@ -49,7 +52,8 @@ static const char *usage_text =
     "      --help                    show this help\n"
     "  -V, --version                 show the version\n";
 
-enum { OPT_JSON = 256, OPT_HELP, OPT_START, OPT_WHY, OPT_STATS, OPT_STEPS };
+enum { OPT_JSON = 256, OPT_HELP, OPT_START, OPT_WHY, OPT_STATS, OPT_STEPS,
+       OPT_WATCH };
 
 static const struct option opts[] = {
     { "jobs", required_argument, NULL, 'j' },
@@ -63,6 +67,7 @@ static const struct option opts[] = {
     { "why", required_argument, NULL, OPT_WHY },
     { "stats", no_argument, NULL, OPT_STATS },
     { "steps", required_argument, NULL, OPT_STEPS },
+    { "watch", no_argument, NULL, OPT_WATCH },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -84,6 +89,7 @@ struct query {
     bool start;
     long why;       /* job id, 0 = none */
     long steps;     /* job id, 0 = none */
+    bool watch;
     bool stats;
 };
 
@@ -580,6 +586,7 @@ static void apply_option (struct query *q, int c, const char *arg)
     case OPT_JSON: q->json = true; break;
     case OPT_START: q->start = true; break;
     case OPT_STATS: q->stats = true; break;
+    case OPT_WATCH: q->watch = true; break;
     case OPT_STEPS: {
         aios_error_t err;
         if (parse_long (arg, 1, LONG_MAX, &q->steps, &err) < 0)
@@ -815,6 +822,117 @@ static int run_single (const struct query *q, const char *op)
     return CLI_OK;
 }
 
+/* --- watch ---------------------------------------------------------------- */
+
+static bool in_list (json_t *list, json_t *v)
+{
+    size_t i;
+    json_t *e;
+
+    if (!list)
+        return true;
+    json_array_foreach (list, i, e)
+        if (json_equal (e, v))
+            return true;
+    return false;
+}
+
+/* Does job pass the -j/-u/-t/-p filters? */
+static bool job_matches (const struct query *q, json_t *job)
+{
+    return in_list (q->ids, json_object_get (job, "id"))
+        && in_list (q->users, json_object_get (job, "user"))
+        && in_list (q->states, json_object_get (job, "state"))
+        && (!q->partition || !strcmp (cli_jstr (job, "partition", ""), q->partition));
+}
+
+static void watch_line (const char *what, const char *text)
+{
+    char stamp[32];
+    time_t now = time (NULL);
+    struct tm tm;
+
+    localtime_r (&now, &tm);
+    strftime (stamp, sizeof (stamp), "%H:%M:%S", &tm);
+    printf ("%s %-5s %s\n", stamp, what, text);
+}
+
+static void watch_job (json_t *job)
+{
+    char buf[512];
+    const char *where = cli_jstr (job, "nodelist", NULL);
+
+    snprintf (buf, sizeof (buf), "%lld %s %s %s %s%s%s", cli_jint (job, "id"),
+              cli_jstr (job, "name", "?"), cli_jstr (job, "user", "?"),
+              cli_jstr (job, "state", "?"), where ? where : "(",
+              where ? "" : cli_jstr (job, "reason", "None"), where ? "" : ")");
+    watch_line ("job", buf);
+}
+
+static void watch_node (json_t *n)
+{
+    char buf[256];
+
+    snprintf (buf, sizeof (buf), "%s %s %lld/%lld CPUs", cli_jstr (n, "name", "?"),
+              cli_jstr (n, "state", "?"), cli_jint (n, "cpus_alloc"),
+              cli_jint (n, "cpus"));
+    watch_line ("node", buf);
+}
+
+static int run_watch (const struct query *q)
+{
+    struct aios_client *c = cli_connect ();
+    json_t *req = proto_request ("subscribe", 0), *msg, *v;
+    aios_error_t err;
+    size_t i;
+
+    if (q->ids)
+        json_object_set (req, "ids", q->ids);
+    msg = cli_rpc (c, req);
+    if (q->json) {
+        json_object_del (msg, "seq");
+        json_object_set_new (msg, "event", json_string ("snapshot"));
+        json_dumpf (msg, stdout, JSON_COMPACT);
+        putchar ('\n');
+    } else {
+        json_array_foreach (json_object_get (msg, "nodes"), i, v)
+            watch_node (v);
+        json_array_foreach (json_object_get (msg, "jobs"), i, v)
+            if (job_matches (q, v))
+                watch_job (v);
+    }
+    json_decref (msg);
+    fflush (stdout);
+    for (;;) {
+        const char *event;
+        if (!(msg = aios_client_recv (c, &err)))
+            cli_die ("event stream ended: %s", err.text);
+        event = cli_jstr (msg, "event", "");
+        if (!strcmp (event, "dropped"))
+            cli_die ("the controller dropped this watcher: %s",
+                     cli_jstr (msg, "reason", "?"));
+        if (q->json) {
+            json_t *job = json_object_get (msg, "job");
+            if (!job || job_matches (q, job)) {
+                json_dumpf (msg, stdout, JSON_COMPACT);
+                putchar ('\n');
+            }
+        } else if (!strcmp (event, "job")) {
+            if (job_matches (q, json_object_get (msg, "job")))
+                watch_job (json_object_get (msg, "job"));
+        } else if (!strcmp (event, "node"))
+            watch_node (json_object_get (msg, "node"));
+        else if (!strcmp (event, "job_removed")) {
+            char buf[64];
+            snprintf (buf, sizeof (buf), "%lld removed", cli_jint (msg, "id"));
+            watch_line ("job", buf);
+        }
+        json_decref (msg);
+        if (fflush (stdout) != 0 || ferror (stdout))
+            return CLI_OK;      /* the reader went away */
+    }
+}
+
 int main (int argc, char **argv)
 {
     struct query q = { 0 };
@@ -826,6 +944,10 @@ int main (int argc, char **argv)
     parse_args (&q, argc, argv);
     if (q.why && q.stats)
         cli_usage_error ("give --why or --stats, not both");
+    if (q.watch && (q.why || q.stats || q.steps || q.start))
+        cli_usage_error ("--watch takes no --why, --stats, --steps or --start");
+    if (q.watch)
+        return run_watch (&q);
     if (q.why)
         return run_single (&q, "why");
     if (q.steps)

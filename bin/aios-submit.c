@@ -413,27 +413,52 @@ static json_t *build_job (const struct submit *s, const char *script,
     return job;
 }
 
-/* Block until the job ends (the controller answers the wait request when
- * it does); reconnect if the controller restarts meanwhile. */
+/* The job's final state from a snapshot or event, else NULL. */
+static json_t *final_job (json_t *job)
+{
+    int st = job_state_parse (cli_jstr (job, "state", ""));
+
+    return st >= 0 && job_state_is_final ((enum job_state)st) ? job : NULL;
+}
+
+/* Block until the job ends, following the controller's event stream for
+ * this one job (no polling); reconnect if the controller restarts. */
 static int wait_job (struct aios_client *c, json_int_t id)
 {
     time_t give_up;
     aios_error_t err;
-    json_t *rep;
+    json_t *msg, *job = NULL, *v;
     const char *state;
-    int code = 0, sig = 0;
+    int code, sig;
+    size_t i;
     bool ok;
 
     for (;;) {
-        json_t *req = proto_request ("wait", 0);
-        json_object_set_new (req, "id", json_integer (id));
-        if ((rep = aios_client_rpc (c, req, &err)))
+        json_t *req = proto_request ("subscribe", 0);
+        json_object_set_new (req, "ids", json_pack ("[I]", id));
+        msg = aios_client_rpc (c, req, &err);
+        json_array_foreach (msg ? json_object_get (msg, "jobs") : NULL, i, v)
+            job = final_job (v) ? json_incref (v) : NULL;
+        if (msg && json_array_size (json_object_get (msg, "jobs")) == 0)
+            cli_die ("job %lld is no longer in the queue", (long long)id);
+        json_decref (msg);
+        while (msg && !job) {
+            if (!(msg = aios_client_recv (c, &err)))
+                break;
+            if ((v = json_object_get (msg, "job")) && final_job (v))
+                job = json_incref (v);
+            if (!strcmp (cli_jstr (msg, "event", ""), "dropped"))
+                cli_die ("the controller dropped the wait: %s",
+                         cli_jstr (msg, "reason", "?"));
+            json_decref (msg);
+        }
+        if (job)
             break;
         if (errno != ECONNRESET && errno != EPROTO && errno != EPIPE)
             cli_die ("%s", err.text);
         aios_client_close (c);
         /* the controller restarted: reconnect (for up to 10 minutes) and
-         * wait again */
+         * follow the job again */
         give_up = time (NULL) + 600;
         while (!(c = cli_try_connect (&err))) {
             if (time (NULL) > give_up)
@@ -443,12 +468,13 @@ static int wait_job (struct aios_client *c, json_int_t id)
         }
     }
     aios_client_close (c);
-    json_unpack (rep, "{s:s s?i s?i}", "state", &state, "exit_code", &code,
-                 "signal", &sig);
+    state = cli_jstr (job, "state", "?");
+    code = (int)cli_jint (job, "exit_code");
+    sig = (int)cli_jint (job, "signal");
     ok = strcmp (state, "COMPLETED") == 0;
     if (!ok)
         cli_warn ("job %lld ended %s", (long long)id, state);
-    json_decref (rep); /* state is gone from here on */
+    json_decref (job);
     if (code != 0)
         return code;
     if (sig != 0)

@@ -27,6 +27,8 @@
  *     min_job_age: 0..31536000            seconds, default 300 (finished
  *                                         jobs stay in aios-queue this long)
  *     operators: [USER, ...]              default []  (may act on any job)
+ *     event_backlog_kb: 16..4194304       default 16384: an event subscriber
+ *                                         with this much unread is dropped
  *   auth:
  *     munge_socket: PATH                  default "/run/munge/munge.socket.2"
  *   scheduler:
@@ -125,6 +127,7 @@ struct aios_conf {
     int node_timeout;
     int kill_wait;
     int min_job_age;
+    int event_backlog_kb;   /* drop a subscriber this far behind */
     char **operators;    /* NULL-terminated */
     size_t noperators;
 

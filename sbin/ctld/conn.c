@@ -43,6 +43,7 @@ void conn_destroy (struct conn *c)
             c->node->conn = NULL;
             nodeops_conn_closed (c->ctld, c->node);
         }
+        events_unsubscribe (c);
         unlink_conn (c);
         if (c->bev)
             bufferevent_free (c->bev);

@@ -30,6 +30,8 @@ struct conn {
     json_t *waits;          /* "jobid" -> seq of a pending wait request */
     json_int_t out_seq;     /* seq of requests we send (to nodes) */
     bool closing;           /* flush then close */
+    bool subscriber;        /* gets the event stream */
+    json_t *sub_ids;        /* only these jobs' events, or NULL */
     struct conn *next;
     struct conn *prev;
 };

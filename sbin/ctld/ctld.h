@@ -28,6 +28,8 @@ struct ctld {
     struct nodetab *nodes;
     struct policy *policy;
     struct ctld_sched *sched;   /* the core, its buffers and counters */
+    struct events *events;      /* changes to push to subscribers */
+    int subscribers;
     struct evconnlistener *unix_lsn;
     struct evconnlistener *tcp_lsn;
     struct conn *conns;         /* all connections (list) */
@@ -52,6 +54,17 @@ void ctld_dirty (struct ctld *ctld);
 void ctld_sched_request (struct ctld *ctld);
 /* Fatal state error: log and stop the loop. */
 void ctld_fatal (struct ctld *ctld, const char *msg);
+
+/* events.c: the push event stream.  Mark what changed; after the turn's
+ * commit, events_flush() sends it to every subscriber once. */
+void events_job (struct ctld *ctld, struct job *job);
+void events_job_removed (struct ctld *ctld, uint64_t id);
+void events_node (struct ctld *ctld, struct node *n);
+void events_flush (struct ctld *ctld);
+void events_tick (struct ctld *ctld);
+void events_subscribe (struct conn *c, json_t *req, json_int_t seq);
+void events_unsubscribe (struct conn *c);
+void events_destroy (struct ctld *ctld);
 
 /* sched.c: one scheduling pass through the core (sched/core.h). */
 void ctld_sched_pass (struct ctld *ctld);

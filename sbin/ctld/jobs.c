@@ -496,13 +496,16 @@ struct job *jobtab_at (struct jobtab *jt, size_t i)
     return i < jt->n ? jt->v[i] : NULL;
 }
 
-size_t jobtab_purge (struct jobtab *jt, double cutoff)
+size_t jobtab_purge (struct jobtab *jt, double cutoff,
+                     void (*cb) (uint64_t id, void *arg), void *arg)
 {
     size_t i, j, dropped = 0;
 
     for (i = 0, j = 0; i < jt->n; i++) {
         struct job *job = jt->v[i];
         if (job_state_is_final (job->state) && job->end_time < cutoff) {
+            if (cb)
+                cb (job->id, arg);
             job_destroy (job);
             dropped++;
             continue;

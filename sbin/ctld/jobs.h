@@ -100,6 +100,7 @@ struct job *jobtab_lookup (struct jobtab *jt, uint64_t id);
 size_t jobtab_count (const struct jobtab *jt);
 struct job *jobtab_at (struct jobtab *jt, size_t i);
 /* Drop finished jobs that ended before cutoff.  Returns how many. */
-size_t jobtab_purge (struct jobtab *jt, double cutoff);
+size_t jobtab_purge (struct jobtab *jt, double cutoff,
+                     void (*cb) (uint64_t id, void *arg), void *arg);
 
 #endif

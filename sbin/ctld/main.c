@@ -64,6 +64,7 @@ static void commit_cb (evutil_socket_t fd, short what, void *arg)
         next = c->next;
         conn_flush_held (c);
     }
+    events_flush (ctld);
 }
 
 void ctld_dirty (struct ctld *ctld)
@@ -99,6 +100,11 @@ void ctld_sched_request (struct ctld *ctld)
     evtimer_add (ctld->sched_ev, &tv);
 }
 
+static void purged (uint64_t id, void *arg)
+{
+    events_job_removed (arg, id);
+}
+
 static void tick_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctld = arg;
@@ -106,7 +112,8 @@ static void tick_cb (evutil_socket_t fd, short what, void *arg)
     size_t n;
 
     nodeops_check_timeouts (ctld, now);
-    n = jobtab_purge (ctld->jobs, now - ctld->conf->min_job_age);
+    n = jobtab_purge (ctld->jobs, now - ctld->conf->min_job_age, purged, ctld);
+    events_tick (ctld);
     if (n > 0)
         log_debug ("dropped %zu finished job(s) from the queue", n);
 }
@@ -346,6 +353,7 @@ static void teardown (struct ctld *ctld)
         evconnlistener_free (ctld->tcp_lsn);
     policy_unload (ctld->policy);
     sched_fini (ctld);
+    events_destroy (ctld);
     jobtab_destroy (ctld->jobs);
     nodetab_destroy (ctld->nodes);
     store_close (ctld->store);

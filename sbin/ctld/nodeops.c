@@ -175,6 +175,7 @@ void nodeops_check_timeouts (struct ctld *ctld, double now)
         log_warn ("%s: marked DOWN", why);
         n->base = NODE_DOWN;
         node_set_reason (n, "not responding", now);
+        events_node (ctld, n);
         fail_node_jobs (ctld, n, why);
         /* A silent connection may be dead without a FIN: drop it, so the
          * node can register again when it comes back. */
@@ -273,6 +274,7 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
                   (uintmax_t)n->mem_mb, n->gpus);
     n->base = NODE_UP;
     node_set_reason (n, NULL, n->last_heard);
+    events_node (ctld, n);
     reconcile (ctld, n, running, completed);
     conn_send_committed (c, json_pack ("{s:I s:i}", "seq", seq,
                                        "heartbeat_interval",

@@ -574,6 +574,73 @@ void ops_job_finished (struct ctld *ctld, struct job *job)
     }
 }
 
+/* --- hold and release ------------------------------------------------------ */
+
+/* {"ids":[...]}: hold (or release) each pending job.  The first job that
+ * cannot be changed stops the request with its reason; the ones before it
+ * stay changed. */
+static void hold_or_release (struct conn *c, json_t *req, json_int_t seq, bool hold)
+{
+    struct ctld *ctld = c->ctld;
+    const char *op = hold ? "hold" : "release";
+    json_t *ids, *v, *done = json_array ();
+    aios_error_t err;
+    size_t i;
+
+    if (proto_unpack (req, &err, op, "{s:o}", "ids", &ids) < 0 || !json_is_array (ids)) {
+        json_decref (done);
+        conn_error (c, seq, EPROTO, "%s: expected \"ids\", an array of job ids", op);
+        return;
+    }
+    json_array_foreach (ids, i, v) {
+        struct job *job = jobtab_lookup (ctld->jobs, (uint64_t)json_integer_value (v));
+        if (!job) {
+            json_decref (done);
+            conn_error (c, seq, ENOENT, "no job %lld", (long long)json_integer_value (v));
+            return;
+        }
+        if (job->uid != c->uid && !conn_is_privileged (c)) {
+            json_decref (done);
+            conn_error (c, seq, EPERM, "job %ju: permission denied: it belongs to "
+                        "%s, and only its owner, an operator or root may %s it",
+                        (uintmax_t)job->id, job->user, op);
+            return;
+        }
+        if (job->state != JOB_PENDING) {
+            json_decref (done);
+            conn_error (c, seq, EINVAL, "job %ju is %s: only a pending job can be "
+                        "%s", (uintmax_t)job->id, job_state_name (job->state),
+                        hold ? "held" : "released");
+            return;
+        }
+        if (job->held != hold) {
+            job->held = hold;
+            job_set_reason (job, hold ? "JobHeldUser" : NULL);
+            if (store_add_event (ctld->store, job->id, ctld_now (), "PENDING",
+                                 hold ? "held" : "released", &err) < 0
+                || ctld_job_save (ctld, job) < 0) {
+                json_decref (done);
+                conn_error (c, seq, EIO, "%s", err.text);
+                return;
+            }
+        }
+        json_array_append_new (done, json_integer ((json_int_t)job->id));
+    }
+    ctld_sched_request (ctld);
+    conn_send_committed (c, json_pack ("{s:I s:o}", "seq", seq, hold ? "held"
+                                       : "released", done));
+}
+
+static void op_hold (struct conn *c, json_t *req, json_int_t seq)
+{
+    hold_or_release (c, req, seq, true);
+}
+
+static void op_release (struct conn *c, json_t *req, json_int_t seq)
+{
+    hold_or_release (c, req, seq, false);
+}
+
 /* --- why ----------------------------------------------------------------- */
 
 static int pos_cmp (const void *a, const void *b)
@@ -914,6 +981,9 @@ static const struct {
     { "wait", op_wait },
     { "ping", op_ping },
     { "why", op_why },
+    { "subscribe", events_subscribe },
+    { "hold", op_hold },
+    { "release", op_release },
     { "stats", op_stats },
     { "step_begin", op_step_begin },
     { "step_end", op_step_end },

@@ -71,6 +71,7 @@ int ctld_job_save (struct ctld *ctld, struct job *job)
         return -1;
     }
     ctld_dirty (ctld);
+    events_job (ctld, job);
     return 0;
 }
 
@@ -87,6 +88,7 @@ static void release_alloc (struct ctld *ctld, struct job *job)
         n->gpus_alloc &= ~job->alloc[i].gpus;
         if (n->cpus_alloc < 0)
             n->cpus_alloc = 0;
+        events_node (ctld, n);
     }
 }
 
@@ -101,6 +103,7 @@ static void apply_alloc (struct ctld *ctld, struct job *job)
         n->cpus_alloc += job->alloc[i].cpus;
         n->mem_alloc += job->alloc[i].mem_mb;
         n->gpus_alloc |= job->alloc[i].gpus;
+        events_node (ctld, n);
     }
 }
 
@@ -549,7 +552,13 @@ void ctld_sched_pass (struct ctld *ctld)
         job->blocked_by = r->blocked_by;
         if (estimate)
             set_estimate (ctld, job, r);
-        job_set_reason (job, sched_reason_name (sched_main_reason (r->reasons)));
+        {
+            const char *why = sched_reason_name (sched_main_reason (r->reasons));
+            if (why && (!job->reason || strcmp (job->reason, why) != 0)) {
+                job_set_reason (job, why);
+                events_job (ctld, job);
+            }
+        }
     }
     us = mono_us () - t0;
     cs->passes++;
