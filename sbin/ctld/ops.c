@@ -239,6 +239,8 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
         goto done;
     }
     json_unpack (j, "{s?b}", "hold", &job->held);
+    if (job->held)
+        job_set_reason (job, "JobHeldUser");
     if (sched_check_possible (ctld, job, &err) < 0) {
         conn_error (c, seq, errno, "%s", err.text);
         goto done;
