@@ -470,6 +470,16 @@ static void layout_fit (struct layout *l, json_t *jobs, double now, bool header)
     }
 }
 
+/* Text from jobs (names, reasons) with control characters shown as '?',
+ * so that a job name cannot drive the terminal. */
+static void print_safe (const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        putchar ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+}
+
 /* One line: a job's, or the header when job is NULL.  A left-justified
  * last column is not padded. */
 static void layout_print (const struct layout *l, json_t *job, double now)
@@ -489,8 +499,9 @@ static void layout_print (const struct layout *l, json_t *job, double now)
         pad = it->width > (int)len ? it->width - (int)len : 0;
         if (!it->right && i == l->n - 1)
             pad = 0;
-        printf ("%*s%.*s%*s", it->right ? pad : 0, "", (int)len, s,
-                it->right ? 0 : pad, "");
+        printf ("%*s", it->right ? pad : 0, "");
+        print_safe (s, len);
+        printf ("%*s", it->right ? 0 : pad, "");
     }
     putchar ('\n');
 }

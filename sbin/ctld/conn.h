@@ -32,6 +32,7 @@ struct conn {
     bool closing;           /* flush then close */
     bool subscriber;        /* gets the event stream */
     json_t *sub_ids;        /* only these jobs' events, or NULL */
+    size_t sub_grace;       /* its snapshot's size: not counted as backlog */
     struct conn *next;
     struct conn *prev;
 };

@@ -140,7 +140,8 @@ static void broadcast (struct ctld *ctld, json_t *msg, uint64_t id, bool jobs_on
             || (jobs_only && c->sub_ids))
             continue;
         out = bufferevent_get_output (c->bev);
-        if (evbuffer_get_length (out) > (size_t)ctld->conf->event_backlog_kb * 1024) {
+        if (evbuffer_get_length (out)
+            > (size_t)ctld->conf->event_backlog_kb * 1024 + c->sub_grace) {
             char why[160];
             log_warn ("dropping event subscriber %s (uid %u): %zu bytes unread",
                       c->peer, (unsigned)c->uid, evbuffer_get_length (out));
@@ -269,8 +270,12 @@ void events_subscribe (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, ENOMEM, "out of memory");
         return;
     }
-    /* events of this turn come after the snapshot that already has them */
+    /* events of this turn come after the snapshot that already has them;
+     * the snapshot itself does not count as falling behind */
+    c->sub_grace = evbuffer_get_length (bufferevent_get_output (c->bev));
     conn_send (c, rep);
+    c->sub_grace = evbuffer_get_length (bufferevent_get_output (c->bev))
+        - c->sub_grace;
     c->subscriber = true;
     c->sub_ids = ids ? json_incref (ids) : NULL;
     ctld->subscribers++;
