@@ -49,6 +49,13 @@ static const char *usage_text =
     "  -H, --hold                submit held\n"
     "      --wrap=COMMAND        run COMMAND under /bin/sh as the script\n"
     "      --parsable            print only the job id\n"
+    "  -d, --dependency=LIST     start only after other jobs: after:ID,\n"
+    "                            afterany:ID, afterok:ID, afternotok:ID (each\n"
+    "                            with :ID... for more), singleton; terms\n"
+    "                            joined by ',' (all) or '?' (any)\n"
+    "      --kill-on-invalid-dep=yes|no  cancel the job when its dependency\n"
+    "                            can never be satisfied [no: it waits with\n"
+    "                            DependencyNeverSatisfied]\n"
     "      --test-only           print when and where the job would start;\n"
     "                            do not submit it\n"
     "  -W, --wait                wait for the job to end; exit with its exit\n"
@@ -65,6 +72,7 @@ enum {
     OPT_EXCLUSIVE,
     OPT_NICE,
     OPT_TEST_ONLY,
+    OPT_KILL_DEP,
 };
 
 static const struct option opts[] = {
@@ -82,6 +90,8 @@ static const struct option opts[] = {
     { "qos", required_argument, NULL, 'q' },
     { "nice", optional_argument, NULL, OPT_NICE },
     { "test-only", no_argument, NULL, OPT_TEST_ONLY },
+    { "dependency", required_argument, NULL, 'd' },
+    { "kill-on-invalid-dep", required_argument, NULL, OPT_KILL_DEP },
     { "output", required_argument, NULL, 'o' },
     { "error", required_argument, NULL, 'e' },
     { "chdir", required_argument, NULL, 'D' },
@@ -94,7 +104,7 @@ static const struct option opts[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
-static const char *shortopts = "+J:N:n:c:t:p:G:C:q:o:e:D:HWhV";
+static const char *shortopts = "+J:N:n:c:t:p:G:C:q:d:o:e:D:HWhV";
 
 struct submit {
     const char *name;
@@ -112,6 +122,8 @@ struct submit {
     long nice;
     bool nice_set;
     bool test_only;
+    const char *dependency;
+    int kill_dep;           /* -1 unset, 0 no, 1 yes */
     const char *output;
     const char *error;
     const char *chdir;
@@ -177,6 +189,15 @@ static void apply_option (struct submit *s, int c, char *arg)
         s->nice_set = true;
         break;
     case OPT_TEST_ONLY: s->test_only = true; break;
+    case 'd': s->dependency = arg; break;
+    case OPT_KILL_DEP:
+        if (!strcmp (arg, "yes"))
+            s->kill_dep = 1;
+        else if (!strcmp (arg, "no"))
+            s->kill_dep = 0;
+        else
+            bad_value ("--kill-on-invalid-dep", "expected yes or no");
+        break;
     case 'o': s->output = arg; break;
     case 'e': s->error = arg; break;
     case 'D': s->chdir = arg; break;
@@ -228,7 +249,7 @@ static bool takes_value (const char *word)
     if (word[0] != '-')
         return false;
     if (word[1] != '-')
-        return word[2] == '\0' && strchr ("JNnctpGCqoeD", word[1]) != NULL;
+        return word[2] == '\0' && strchr ("JNnctpGCqdoeD", word[1]) != NULL;
     if (strchr (word, '='))
         return false;
     for (o = opts; o->name; o++) {
@@ -406,6 +427,10 @@ static json_t *build_job (const struct submit *s, const char *script,
         json_object_set_new (job, "qos", json_string (s->qos));
     if (s->nice_set)
         json_object_set_new (job, "nice", json_integer (s->nice));
+    if (s->dependency)
+        json_object_set_new (job, "dependency", json_string (s->dependency));
+    if (s->kill_dep == 1)
+        json_object_set_new (job, "kill_on_invalid_dep", json_true ());
     if (s->output)
         json_object_set_new (job, "output", json_string (s->output));
     if (s->error)

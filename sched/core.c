@@ -162,7 +162,7 @@ static uint64_t all_gpus (int n)
 static const char *reason_names[] = {
     "JobHeldUser", "InvalidPartition", "PartitionTimeLimit",
     "PartitionNodeLimit", "BadConstraints", "ReqNodeNotAvail", "Resources",
-    "Priority", "Reservation", "Dependency",
+    "Priority", "Reservation", "Dependency", "DependencyNeverSatisfied",
 };
 
 const char *sched_reason_name (unsigned bit)
@@ -179,7 +179,8 @@ unsigned sched_main_reason (unsigned r)
 {
     static const unsigned order[] = {
         SCHED_R_HELD, SCHED_R_PARTITION, SCHED_R_PART_TIME,
-        SCHED_R_PART_NODES, SCHED_R_CONSTRAINT, SCHED_R_DEPENDENCY,
+        SCHED_R_PART_NODES, SCHED_R_CONSTRAINT, SCHED_R_DEP_NEVER,
+        SCHED_R_DEPENDENCY,
         SCHED_R_NODES_DOWN, SCHED_R_PRIORITY, SCHED_R_RESERVATION,
         SCHED_R_RESOURCES,
     };
@@ -1027,7 +1028,8 @@ static int estimate_partition (struct sched *s, int p)
             continue;
         if (r->reasons & (SCHED_R_HELD | SCHED_R_PARTITION | SCHED_R_PART_TIME
                           | SCHED_R_PART_NODES | SCHED_R_CONSTRAINT
-                          | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY))
+                          | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY
+                          | SCHED_R_DEP_NEVER))
             continue;
         done++;
         s->stats.estimated++;

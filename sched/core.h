@@ -48,6 +48,8 @@ enum {
     SCHED_R_RESERVATION = 1u << 8,  /* fits now but would delay the job
                                        holding the backfill reservation */
     SCHED_R_DEPENDENCY  = 1u << 9,  /* Dependency (set by the caller) */
+    SCHED_R_DEP_NEVER   = 1u << 10, /* DependencyNeverSatisfied (caller) */
+    SCHED_R_LAST        = SCHED_R_DEP_NEVER,
 };
 
 /* Slurm-style name of one reason bit ("Resources"); NULL if unknown. */

@@ -55,6 +55,12 @@ void ctld_sched_request (struct ctld *ctld);
 /* Fatal state error: log and stop the loop. */
 void ctld_fatal (struct ctld *ctld, const char *msg);
 
+/* deps.c: --dependency.  deps_check: is spec well formed, naming jobs that
+ * exist?  deps_reasons: SCHED_R_DEPENDENCY while it waits,
+ * SCHED_R_DEP_NEVER when it can never hold, 0 when it holds. */
+int deps_check (struct ctld *ctld, const char *spec, aios_error_t *err);
+unsigned deps_reasons (struct ctld *ctld, const struct job *job);
+
 /* events.c: the push event stream.  Mark what changed; after the turn's
  * commit, events_flush() sends it to every subscriber once. */
 void events_job (struct ctld *ctld, struct job *job);

@@ -81,11 +81,11 @@ int job_set_reason (struct job *job, const char *reason)
 static int parse_req (struct job *job, aios_error_t *err)
 {
     json_int_t uid, gid, nodes, ntasks, cpt, mem, tl, gpn = 0, nice = 0;
-    int excl = 0;
+    int excl = 0, kill = 0;
 
     if (proto_unpack (job->req, err, "job request",
                       "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F"
-                      " s?I s?b s?s s?s s?I}",
+                      " s?I s?b s?s s?s s?I s?s s?b}",
                       "name", &job->name, "user", &job->user,
                       "partition", &job->partition, "uid", &uid, "gid", &gid,
                       "nodes", &nodes, "ntasks", &ntasks,
@@ -93,8 +93,10 @@ static int parse_req (struct job *job, aios_error_t *err)
                       "time_limit", &tl, "submit_time", &job->submit_time,
                       "gpus_per_node", &gpn, "exclusive", &excl,
                       "constraint", &job->constraint, "qos", &job->qos,
-                      "nice", &nice) < 0)
+                      "nice", &nice, "dependency", &job->dependency,
+                      "kill_on_invalid_dep", &kill) < 0)
         return -1;
+    job->kill_on_invalid_dep = kill;
     job->gpus_per_node = (int)gpn;
     job->exclusive = excl;
     job->nice = (int)nice;
@@ -256,7 +258,7 @@ static json_t *get_reasons (const struct job *j)
 
     if (j->state != JOB_PENDING)
         return a;
-    for (bit = 1; a && bit && bit <= SCHED_R_DEPENDENCY; bit <<= 1)
+    for (bit = 1; a && bit && bit <= SCHED_R_LAST; bit <<= 1)
         if ((j->reasons & bit) && sched_reason_name (bit))
             json_array_append_new (a, json_string (sched_reason_name (bit)));
     if (a && json_array_size (a) == 0 && j->reason)
@@ -351,6 +353,7 @@ static const struct {
     { "constraint", NULL, false },
     { "qos", NULL, false },
     { "nice", NULL, false },
+    { "dependency", NULL, false },
     { "held", get_held, true },
     { "cancel_requested", get_cancel, true },
     { "nodes", NULL, false },

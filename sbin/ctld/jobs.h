@@ -42,6 +42,8 @@ struct job {
     const char *constraint; /* NULL = none */
     const char *qos;        /* NULL = "normal" */
     int nice;
+    const char *dependency; /* NULL = none */
+    bool kill_on_invalid_dep;
 
     /* runtime */
     enum job_state state;

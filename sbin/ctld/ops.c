@@ -27,7 +27,7 @@ static json_t *reason_list (unsigned reasons)
     json_t *a = json_array ();
     unsigned bit;
 
-    for (bit = 1; a && bit && bit <= SCHED_R_DEPENDENCY; bit <<= 1)
+    for (bit = 1; a && bit && bit <= SCHED_R_LAST; bit <<= 1)
         if ((reasons & bit) && sched_reason_name (bit))
             json_array_append_new (a, json_string (sched_reason_name (bit)));
     return a;
@@ -39,19 +39,21 @@ static int check_request (json_t *j, aios_error_t *err)
     const char *partition = NULL, *constraint = NULL, *qos = NULL;
     json_t *env;
     json_int_t nodes, ntasks, cpt, mem, tl = -1, gpus = 0, gpn = 0, nice = 0;
-    int hold = 0, excl = 0;
+    int hold = 0, excl = 0, kill_dep = 0;
+    const char *dependency = NULL;
     size_t i;
 
     if (proto_unpack (j, err, "job",
                       "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b"
-                      " s?I s?I s?b s?s s?s s?I !}",
+                      " s?I s?I s?b s?s s?s s?I s?s s?b !}",
                       "name", &name, "script", &script, "workdir", &workdir,
                       "env", &env, "output", &output, "error", &error,
                       "partition", &partition, "nodes", &nodes,
                       "ntasks", &ntasks, "cpus_per_task", &cpt,
                       "mem_mb", &mem, "time_limit", &tl, "hold", &hold,
                       "gpus", &gpus, "gpus_per_node", &gpn, "exclusive", &excl,
-                      "constraint", &constraint, "qos", &qos, "nice", &nice) < 0)
+                      "constraint", &constraint, "qos", &qos, "nice", &nice,
+                      "dependency", &dependency, "kill_on_invalid_dep", &kill_dep) < 0)
         return -1;
     errno = EINVAL;
     if (strncmp (script, "#!", 2) != 0)
@@ -243,6 +245,10 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
         job_set_reason (job, "JobHeldUser");
     if (sched_check_possible (ctld, job, &err) < 0) {
         conn_error (c, seq, errno, "%s", err.text);
+        goto done;
+    }
+    if (job->dependency && deps_check (ctld, job->dependency, &err) < 0) {
+        conn_error (c, seq, EINVAL, "%s", err.text);
         goto done;
     }
     if (json_is_true (json_object_get (req, "test_only"))) {
@@ -832,7 +838,8 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
     if ((job->reasons & (SCHED_R_RESOURCES | SCHED_R_PRIORITY | SCHED_R_RESERVATION))
         && !(job->reasons & (SCHED_R_HELD | SCHED_R_PART_TIME | SCHED_R_PART_NODES
                              | SCHED_R_NODES_DOWN | SCHED_R_CONSTRAINT
-                             | SCHED_R_PARTITION | SCHED_R_DEPENDENCY))) {
+                             | SCHED_R_PARTITION | SCHED_R_DEPENDENCY
+                             | SCHED_R_DEP_NEVER))) {
         hint_time (ctld, job, hints);
         hint_size (ctld, job, hints);
     }

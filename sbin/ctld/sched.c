@@ -302,6 +302,7 @@ static void job_to_sched (struct ctld *ctld, const struct job *job, bool priorit
     sj->nice = job->nice;
     sj->qos_priority = q > 0 ? q : 0;
     sj->held = job->held;
+    sj->extra_reasons = deps_reasons (ctld, job);
     (void)priority;
 }
 
@@ -559,6 +560,14 @@ void ctld_sched_pass (struct ctld *ctld)
                 events_job (ctld, job);
             }
         }
+    }
+    /* --kill-on-invalid-dep: a dependency that can never hold cancels */
+    for (i = 0; i < cs->in.njobs; i++) {
+        struct job *job = cs->pjobs[order[i]];
+        if (job->state == JOB_PENDING && job->kill_on_invalid_dep
+            && (res[order[i]].reasons & SCHED_R_DEP_NEVER))
+            ctld_job_transition (ctld, job, JOB_CANCELLED,
+                                 "its dependency can never be satisfied");
     }
     us = mono_us () - t0;
     cs->passes++;

@@ -1,5 +1,6 @@
 /* store.c - the controller's durable state: one SQLite file in WAL mode */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -16,6 +17,7 @@ enum stmt_id {
     ST_LOAD_USAGE,
     ST_PUT_STEP,
     ST_GET_STEPS,
+    ST_GET_STATE,
     ST_BEGIN,
     ST_COMMIT,
     ST_COUNT
@@ -31,6 +33,7 @@ static const char *stmt_sql[ST_COUNT] = {
     [ST_LOAD_USAGE] = "SELECT uid, value, time FROM usage",
     [ST_PUT_STEP] = "INSERT OR REPLACE INTO steps (job, step, data) VALUES (?, ?, ?)",
     [ST_GET_STEPS] = "SELECT data FROM steps WHERE job = ? ORDER BY step",
+    [ST_GET_STATE] = "SELECT state FROM jobs WHERE id = ?",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
 };
@@ -213,6 +216,22 @@ json_t *store_get_steps (struct store *st, uint64_t job, aios_error_t *err)
         errprintf (err, "out of memory");
     }
     return a;
+}
+
+int store_get_state (struct store *st, uint64_t id, char *buf, size_t len)
+{
+    sqlite3_stmt *s = st->stmt[ST_GET_STATE];
+    int rc = -1;
+
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)id);
+    if (sqlite3_step (s) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text (s, 0);
+        snprintf (buf, len, "%s", t ? t : "");
+        rc = 0;
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return rc;
 }
 
 int store_load_usage (struct store *st, store_usage_f cb, void *arg,

@@ -38,6 +38,9 @@ int store_load_usage (struct store *st, store_usage_f cb, void *arg,
 int store_put_usage (struct store *st, uint32_t uid, double value, double t,
                      aios_error_t *err);
 
+/* The stored state of job id (also of jobs purged from the queue). */
+int store_get_state (struct store *st, uint64_t id, char *buf, size_t len);
+
 /* Job steps (aios-run): one record per JOBID.STEP. */
 int store_put_step (struct store *st, uint64_t job, int step, const json_t *rec,
                     aios_error_t *err);
