@@ -129,6 +129,8 @@ static const struct key controller_keys[] = {
     K_INT (C, "kill_wait", kill_wait, 30, 0, 3600),
     K_INT (C, "min_job_age", min_job_age, 300, 0, 31536000),
     K_INT (C, "event_backlog_kb", event_backlog_kb, 16384, 16, 4194304),
+    K_STRING (C, "metrics_address", metrics_address, "127.0.0.1"),
+    K_INT (C, "metrics_port", metrics_port, 0, 0, 65535),
     K_STRLIST (C, "operators", operators, noperators),
     { NULL },
 };

@@ -29,6 +29,8 @@
  *     operators: [USER, ...]              default []  (may act on any job)
  *     event_backlog_kb: 16..4194304       default 16384: an event subscriber
  *                                         with this much unread is dropped
+ *     metrics_address: ADDR               default "127.0.0.1"
+ *     metrics_port: 0..65535              default 0 = no metrics endpoint
  *   auth:
  *     munge_socket: PATH                  default "/run/munge/munge.socket.2"
  *   scheduler:
@@ -128,6 +130,8 @@ struct aios_conf {
     int kill_wait;
     int min_job_age;
     int event_backlog_kb;   /* drop a subscriber this far behind */
+    char *metrics_address;
+    int metrics_port;       /* 0 = no metrics endpoint */
     char **operators;    /* NULL-terminated */
     size_t noperators;
 

@@ -106,4 +106,18 @@ test_expect_success 'a subscriber that does not read is dropped, the controller 
 	aios-cancel -u root
 '
 
+test_expect_success 'the metrics endpoint answers curl in the Prometheus format' '
+	port=$(sed -n "s/^  metrics_port: //p" "$(conf)") &&
+	curl -sf "http://127.0.0.1:$port/metrics" >metrics.txt &&
+	grep "^# TYPE aios_jobs gauge" metrics.txt &&
+	grep -E "^aios_jobs\{state=\"PENDING\"\} [0-9]+$" metrics.txt &&
+	grep -E "^aios_nodes\{state=\"IDLE\"\} 2$" metrics.txt &&
+	grep -E "^aios_cpus\{kind=\"total\"\} 4$" metrics.txt &&
+	grep -E "^aios_sched_passes_total [1-9][0-9]*$" metrics.txt &&
+	grep -E "^aios_rpcs_total [1-9][0-9]*$" metrics.txt &&
+	grep -E "^aios_rpc_seconds_total [0-9.]+$" metrics.txt &&
+	grep -E "^aios_jobs_finished_total [1-9][0-9]*$" metrics.txt &&
+	test_expect_code 22 curl -sf "http://127.0.0.1:$port/other"
+'
+
 test_done

@@ -1,5 +1,6 @@
 /* conn.c - one connection to the controller (a tool or a node daemon) */
 #include <errno.h>
+#include <time.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -322,7 +323,18 @@ static int dispatch (struct conn *c, json_t *msg)
         conn_error (c, seq, ENOSYS, "unknown operation \"%s\"", op);
         return 0;
     }
-    fn (c, msg, seq);
+    {
+        struct timespec a, b;
+        double dt;
+        struct ctld *ctld = c->ctld;
+        clock_gettime (CLOCK_MONOTONIC, &a);
+        fn (c, msg, seq);   /* c may be gone now: use ctld */
+        clock_gettime (CLOCK_MONOTONIC, &b);
+        dt = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        ctld->rpc_seconds += dt;
+        if (dt > ctld->rpc_seconds_max)
+            ctld->rpc_seconds_max = dt;
+    }
     return 0;
 }
 

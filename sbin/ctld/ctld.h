@@ -29,6 +29,10 @@ struct ctld {
     struct policy *policy;
     struct ctld_sched *sched;   /* the core, its buffers and counters */
     struct events *events;      /* changes to push to subscribers */
+    struct evhttp *http;        /* metrics endpoint, or NULL */
+    uint64_t finished;          /* jobs that reached a final state */
+    double rpc_seconds;         /* time spent handling requests */
+    double rpc_seconds_max;
     int subscribers;
     struct evconnlistener *unix_lsn;
     struct evconnlistener *tcp_lsn;
@@ -60,6 +64,10 @@ void ctld_fatal (struct ctld *ctld, const char *msg);
  * SCHED_R_DEP_NEVER when it can never hold, 0 when it holds. */
 int deps_check (struct ctld *ctld, const char *spec, aios_error_t *err);
 unsigned deps_reasons (struct ctld *ctld, const struct job *job);
+
+/* metrics.c: GET /metrics on controller.metrics_port (0: off). */
+int metrics_start (struct ctld *ctld, aios_error_t *err);
+void metrics_stop (struct ctld *ctld);
 
 /* events.c: the push event stream.  Mark what changed; after the turn's
  * commit, events_flush() sends it to every subscriber once. */

@@ -267,7 +267,8 @@ static int setup (struct ctld *ctld, aios_error_t *err)
         return -1;
     if (pidfile_write (ctld->conf->ctl_pid_file, err) < 0)
         return -1;
-    if (listen_unix (ctld, err) < 0 || listen_tcp (ctld, err) < 0)
+    if (listen_unix (ctld, err) < 0 || listen_tcp (ctld, err) < 0
+        || metrics_start (ctld, err) < 0)
         return -1;
     ctld->commit_ev = evtimer_new (ctld->base, commit_cb, ctld);
     ctld->sched_ev = evtimer_new (ctld->base, sched_cb, ctld);
@@ -352,6 +353,7 @@ static void teardown (struct ctld *ctld)
     if (ctld->tcp_lsn)
         evconnlistener_free (ctld->tcp_lsn);
     policy_unload (ctld->policy);
+    metrics_stop (ctld);
     sched_fini (ctld);
     events_destroy (ctld);
     jobtab_destroy (ctld->jobs);

@@ -155,6 +155,7 @@ int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
         return -1;
     if (job_state_is_final (to)) {
         job->end_time = now;
+        ctld->finished++;
         if (job->start_time > 0)
             record_usage (ctld, job, now);
         nodeops_release (ctld, job);

@@ -346,7 +346,7 @@ static const struct error_case error_cases[] = {
       "controller:\n  port: 1\n  heartbeat: 5\n" NODE1,
       "3:3: unknown key \"heartbeat\" in controller (expected one of: "
       "address, port, socket, state_file, log_file, pid_file, user, "
-      "heartbeat_interval, node_timeout, kill_wait, min_job_age, event_backlog_kb, operators)" },
+      "heartbeat_interval, node_timeout, kill_wait, min_job_age, event_backlog_kb, metrics_address, metrics_port, operators)" },
     { "unknown key in a node", "nodes:\n  - name: n1\n    gres: gpu:2\n",
       "3:5: unknown key \"gres\" in nodes[0] (expected one of: name, "
       "address, cpus, memory, gpus, features)" },
