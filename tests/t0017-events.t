@@ -120,4 +120,38 @@ test_expect_success 'the metrics endpoint answers curl in the Prometheus format'
 	test_expect_code 22 curl -sf "http://127.0.0.1:$port/other"
 '
 
+test_expect_success 'aios-control drain keeps new jobs off a node; resume takes it back' '
+	aios-control drain node2 reason="disk check" &&
+	aios-nodes --noheader node2 | grep -E "^node2 +DRAIN .*disk check \(by root\)" &&
+	id=$(aios-submit --parsable -N 2 --wrap true) &&
+	aios_wait_for 10 sh -c "aios-queue -h -j $id -o %r | grep -x ReqNodeNotAvail" &&
+	aios-control resume node2 &&
+	aios_wait_state $id COMPLETED &&
+	aios-nodes --noheader node2 | grep -E "^node2 +IDLE"
+'
+
+test_expect_success 'aios-control drain: refusals and usage errors say why' '
+	test_expect_code 2 aios-control drain node1 2>e1 &&
+	grep "give a reason=TEXT" e1 &&
+	test_must_fail aios-control drain node9 reason=x 2>e2 &&
+	grep "no node node9" e2
+'
+
+test_expect_success ROOT 'only root and operators may drain' '
+	test_must_fail as_nobody aios-control drain node1 reason=x 2>e3 &&
+	grep "permission denied: only root and operators may drain nodes" e3
+'
+
+test_expect_success 'aios-control show and diag' '
+	id=$(aios-submit --parsable -J shown --wrap true) &&
+	aios_wait_state $id COMPLETED &&
+	aios-control show job $id >job.json &&
+	grep "\"name\": \"shown\"" job.json &&
+	grep "\"state\": \"COMPLETED\"" job.json &&
+	aios-control show node node1 | grep "\"cpus\": 2" &&
+	aios-control diag | grep "\"passes\"" &&
+	test_must_fail aios-control show job 99999 2>e &&
+	grep "no job 99999" e
+'
+
 test_done

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "core.h"
 #include "ctld.h"
+#include "hostlist.h"
 #include "jobs.h"
 #include "log.h"
 #include "nodes.h"
@@ -639,6 +640,59 @@ static void hold_or_release (struct conn *c, json_t *req, json_int_t seq, bool h
                                        : "released", done));
 }
 
+/* {"nodes":HOSTLIST,"drain":B,"reason":TEXT}: drain (no new jobs; running
+ * ones go on) or resume nodes.  Root, operators and the daemon user only. */
+static void op_drain (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct ctld *ctld = c->ctld;
+    const char *expr, *reason = NULL;
+    int drain;
+    char **names;
+    size_t n, i;
+    aios_error_t err;
+
+    if (proto_unpack (req, &err, "drain", "{s:s s:b s?s}", "nodes", &expr,
+                      "drain", &drain, "reason", &reason) < 0) {
+        conn_error (c, seq, EPROTO, "%s", err.text);
+        return;
+    }
+    if (!conn_is_privileged (c)) {
+        conn_error (c, seq, EPERM, "permission denied: only root and operators "
+                    "may %s nodes", drain ? "drain" : "resume");
+        return;
+    }
+    if (drain && (!reason || !*reason)) {
+        conn_error (c, seq, EINVAL, "drain: give a reason (it shows in aios-nodes)");
+        return;
+    }
+    if (!(names = hostlist_expand (expr, &n, &err))) {
+        conn_error (c, seq, EINVAL, "%s", err.text);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        if (!nodetab_lookup (ctld->nodes, names[i])) {
+            conn_error (c, seq, ENOENT, "no node %s", names[i]);
+            goto done;
+        }
+    for (i = 0; i < n; i++) {
+        struct node *nd = nodetab_lookup (ctld->nodes, names[i]);
+        char why[256];
+        nd->drain = drain;
+        snprintf (why, sizeof (why), "%s (by %s)", reason ? reason : "", c->user);
+        if (drain)
+            node_set_reason (nd, why, ctld_now ());
+        else if (nd->base == NODE_UP)
+            node_set_reason (nd, NULL, ctld_now ());
+        log_info ("node %s %s by %s%s%s", nd->name, drain ? "drained" : "resumed",
+                  c->user, drain ? ": " : "", drain ? reason : "");
+        events_node (ctld, nd);
+    }
+    ctld_sched_request (ctld);
+    conn_send (c, json_pack ("{s:I}", "seq", seq));
+done:
+    hostlist_free (names);
+}
+
 static void op_hold (struct conn *c, json_t *req, json_int_t seq)
 {
     hold_or_release (c, req, seq, true);
@@ -992,6 +1046,7 @@ static const struct {
     { "why", op_why },
     { "subscribe", events_subscribe },
     { "hold", op_hold },
+    { "drain", op_drain },
     { "release", op_release },
     { "stats", op_stats },
     { "step_begin", op_step_begin },
