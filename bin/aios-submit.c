@@ -49,6 +49,8 @@ static const char *usage_text =
     "  -H, --hold                submit held\n"
     "      --wrap=COMMAND        run COMMAND under /bin/sh as the script\n"
     "      --parsable            print only the job id\n"
+    "  -b, --begin=TIME          not before TIME: now+N[s|m|h|d], HH:MM[:SS],\n"
+    "                            YYYY-MM-DD[THH:MM[:SS]]\n"
     "  -d, --dependency=LIST     start only after other jobs: after:ID,\n"
     "                            afterany:ID, afterok:ID, afternotok:ID (each\n"
     "                            with :ID... for more), singleton; terms\n"
@@ -91,6 +93,7 @@ static const struct option opts[] = {
     { "nice", optional_argument, NULL, OPT_NICE },
     { "test-only", no_argument, NULL, OPT_TEST_ONLY },
     { "dependency", required_argument, NULL, 'd' },
+    { "begin", required_argument, NULL, 'b' },
     { "kill-on-invalid-dep", required_argument, NULL, OPT_KILL_DEP },
     { "output", required_argument, NULL, 'o' },
     { "error", required_argument, NULL, 'e' },
@@ -104,7 +107,7 @@ static const struct option opts[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
-static const char *shortopts = "+J:N:n:c:t:p:G:C:q:d:o:e:D:HWhV";
+static const char *shortopts = "+J:N:n:c:t:p:G:C:q:d:b:o:e:D:HWhV";
 
 struct submit {
     const char *name;
@@ -123,6 +126,7 @@ struct submit {
     bool nice_set;
     bool test_only;
     const char *dependency;
+    time_t begin;           /* 0 = unset */
     int kill_dep;           /* -1 unset, 0 no, 1 yes */
     const char *output;
     const char *error;
@@ -190,6 +194,10 @@ static void apply_option (struct submit *s, int c, char *arg)
         break;
     case OPT_TEST_ONLY: s->test_only = true; break;
     case 'd': s->dependency = arg; break;
+    case 'b':
+        if (parse_begin (arg, time (NULL), &s->begin, &err) < 0)
+            bad_value ("--begin", err.text);
+        break;
     case OPT_KILL_DEP:
         if (!strcmp (arg, "yes"))
             s->kill_dep = 1;
@@ -249,7 +257,7 @@ static bool takes_value (const char *word)
     if (word[0] != '-')
         return false;
     if (word[1] != '-')
-        return word[2] == '\0' && strchr ("JNnctpGCqdoeD", word[1]) != NULL;
+        return word[2] == '\0' && strchr ("JNnctpGCqdboeD", word[1]) != NULL;
     if (strchr (word, '='))
         return false;
     for (o = opts; o->name; o++) {
@@ -429,6 +437,8 @@ static json_t *build_job (const struct submit *s, const char *script,
         json_object_set_new (job, "nice", json_integer (s->nice));
     if (s->dependency)
         json_object_set_new (job, "dependency", json_string (s->dependency));
+    if (s->begin)
+        json_object_set_new (job, "begin_time", json_real ((double)s->begin));
     if (s->kill_dep == 1)
         json_object_set_new (job, "kill_on_invalid_dep", json_true ());
     if (s->output)

@@ -306,3 +306,61 @@ int parse_long (const char *s, long min, long max, long *val, aios_error_t *err)
     *val = v;
     return 0;
 }
+
+int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err)
+{
+    struct tm tm;
+    const char *end;
+
+    errno = EINVAL;
+    if (!strcmp (s, "now")) {
+        *t = now;
+        return 0;
+    }
+    if (!strncmp (s, "now+", 4)) {
+        char *unit;
+        long n = strtol (s + 4, &unit, 10), mult;
+        if (unit == s + 4 || n < 0)
+            return errprintf (err, "invalid begin time \"%s\": expected now+N "
+                              "with N a number", s);
+        if (!*unit || !strcmp (unit, "s") || !strcmp (unit, "seconds"))
+            mult = 1;
+        else if (!strcmp (unit, "m") || !strcmp (unit, "minutes"))
+            mult = 60;
+        else if (!strcmp (unit, "h") || !strcmp (unit, "hours"))
+            mult = 3600;
+        else if (!strcmp (unit, "d") || !strcmp (unit, "days"))
+            mult = 86400;
+        else
+            return errprintf (err, "invalid begin time \"%s\": unknown unit "
+                              "\"%s\" (s, m, h, d)", s, unit);
+        *t = now + (time_t)(n * mult);
+        return 0;
+    }
+    localtime_r (&now, &tm);
+    end = strptime (s, "%H:%M", &tm);
+    if (end && *end == ':')
+        end = strptime (end, ":%S", &tm);
+    if (end && *end == '\0') {
+        if (!strchr (s + 3, ':'))
+            tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        *t = mktime (&tm);
+        if (*t < now)
+            *t += 86400;
+        return 0;
+    }
+    memset (&tm, 0, sizeof (tm));
+    end = strptime (s, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime (end, "T%H:%M", &tm);
+    if (end && *end == ':')
+        end = strptime (end, ":%S", &tm);
+    if (end && *end == '\0') {
+        tm.tm_isdst = -1;
+        *t = mktime (&tm);
+        return 0;
+    }
+    return errprintf (err, "invalid begin time \"%s\": expected now, now+N[s|m|h|d], "
+                      "HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]]", s);
+}

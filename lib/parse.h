@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "errprintf.h"
 
 #define AIOS_TIME_UNLIMITED (-1L)
@@ -30,6 +31,12 @@ char *format_size_mb (uint64_t mb, char *buf, size_t len);
 
 /* Signals: "TERM", "SIGTERM", "term", "15".  -1 + EINVAL on error. */
 int parse_signal (const char *s, int *sig, aios_error_t *err);
+
+/* sbatch --begin: "now", "now+N[s|m|h|d]" (also seconds, minutes, hours,
+ * days), "HH:MM[:SS]" (today, or tomorrow when that has passed),
+ * "YYYY-MM-DD[THH:MM[:SS]]" (local time).  *t gets the epoch time; now is
+ * the current time (an argument, for tests). */
+int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err);
 /* "TERM" for SIGTERM; "SIG<n>" text in a static buffer for unknown. */
 const char *signal_name (int sig);
 

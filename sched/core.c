@@ -163,6 +163,7 @@ static const char *reason_names[] = {
     "JobHeldUser", "InvalidPartition", "PartitionTimeLimit",
     "PartitionNodeLimit", "BadConstraints", "ReqNodeNotAvail", "Resources",
     "Priority", "Reservation", "Dependency", "DependencyNeverSatisfied",
+    "BeginTime",
 };
 
 const char *sched_reason_name (unsigned bit)
@@ -180,7 +181,7 @@ unsigned sched_main_reason (unsigned r)
     static const unsigned order[] = {
         SCHED_R_HELD, SCHED_R_PARTITION, SCHED_R_PART_TIME,
         SCHED_R_PART_NODES, SCHED_R_CONSTRAINT, SCHED_R_DEP_NEVER,
-        SCHED_R_DEPENDENCY,
+        SCHED_R_DEPENDENCY, SCHED_R_BEGIN,
         SCHED_R_NODES_DOWN, SCHED_R_PRIORITY, SCHED_R_RESERVATION,
         SCHED_R_RESOURCES,
     };
@@ -1029,7 +1030,7 @@ static int estimate_partition (struct sched *s, int p)
         if (r->reasons & (SCHED_R_HELD | SCHED_R_PARTITION | SCHED_R_PART_TIME
                           | SCHED_R_PART_NODES | SCHED_R_CONSTRAINT
                           | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY
-                          | SCHED_R_DEP_NEVER))
+                          | SCHED_R_DEP_NEVER | SCHED_R_BEGIN))
             continue;
         done++;
         s->stats.estimated++;

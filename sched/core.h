@@ -49,7 +49,8 @@ enum {
                                        holding the backfill reservation */
     SCHED_R_DEPENDENCY  = 1u << 9,  /* Dependency (set by the caller) */
     SCHED_R_DEP_NEVER   = 1u << 10, /* DependencyNeverSatisfied (caller) */
-    SCHED_R_LAST        = SCHED_R_DEP_NEVER,
+    SCHED_R_BEGIN       = 1u << 11, /* BeginTime: not yet (caller) */
+    SCHED_R_LAST        = SCHED_R_BEGIN,
 };
 
 /* Slurm-style name of one reason bit ("Resources"); NULL if unknown. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='dependencies: after, afterany, afterok, afternotok, singleton, any-of, never satisfied'
+test_description='dependencies (after, afterany, afterok, afternotok, singleton, any-of, never satisfied) and --begin'
 
 . "${SHARNESS:-/usr/share/sharness/sharness.sh}"
 
@@ -78,6 +78,14 @@ test_expect_success 'a dependency in a script directive (#SBATCH -d)' '
 	reason_is $b Dependency &&
 	aios-control release $a &&
 	aios_wait_state $b COMPLETED
+'
+
+test_expect_success '--begin holds a job back until its time' '
+	id=$(aios-submit --parsable --begin=now+3 --wrap true) &&
+	reason_is $id BeginTime &&
+	aios_wait_state $id COMPLETED &&
+	test_expect_code 2 aios-submit --begin=soon --wrap true 2>err &&
+	grep "invalid begin time \"soon\"" err
 '
 
 test_done

@@ -85,7 +85,7 @@ static int parse_req (struct job *job, aios_error_t *err)
 
     if (proto_unpack (job->req, err, "job request",
                       "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F"
-                      " s?I s?b s?s s?s s?I s?s s?b}",
+                      " s?I s?b s?s s?s s?I s?s s?b s?F}",
                       "name", &job->name, "user", &job->user,
                       "partition", &job->partition, "uid", &uid, "gid", &gid,
                       "nodes", &nodes, "ntasks", &ntasks,
@@ -94,7 +94,8 @@ static int parse_req (struct job *job, aios_error_t *err)
                       "gpus_per_node", &gpn, "exclusive", &excl,
                       "constraint", &job->constraint, "qos", &job->qos,
                       "nice", &nice, "dependency", &job->dependency,
-                      "kill_on_invalid_dep", &kill) < 0)
+                      "kill_on_invalid_dep", &kill, "begin_time",
+                      &job->begin_time) < 0)
         return -1;
     job->kill_on_invalid_dep = kill;
     job->gpus_per_node = (int)gpn;
@@ -354,6 +355,7 @@ static const struct {
     { "qos", NULL, false },
     { "nice", NULL, false },
     { "dependency", NULL, false },
+    { "begin_time", NULL, false },
     { "held", get_held, true },
     { "cancel_requested", get_cancel, true },
     { "nodes", NULL, false },

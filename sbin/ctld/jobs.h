@@ -43,6 +43,7 @@ struct job {
     const char *qos;        /* NULL = "normal" */
     int nice;
     const char *dependency; /* NULL = none */
+    double begin_time;      /* not before (--begin), 0 = none */
     bool kill_on_invalid_dep;
 
     /* runtime */

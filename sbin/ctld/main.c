@@ -16,6 +16,7 @@
 #include <sys/un.h>
 
 #include "conn.h"
+#include "core.h"
 #include "ctld.h"
 #include "daemon.h"
 #include "jobs.h"
@@ -100,6 +101,21 @@ void ctld_sched_request (struct ctld *ctld)
     evtimer_add (ctld->sched_ev, &tv);
 }
 
+/* A job waiting for its --begin time that has come: schedule. */
+static void begin_due (struct ctld *ctld, double now)
+{
+    size_t i;
+
+    for (i = 0; i < jobtab_count (ctld->jobs); i++) {
+        struct job *job = jobtab_at (ctld->jobs, i);
+        if (job->state == JOB_PENDING && (job->reasons & SCHED_R_BEGIN)
+            && job->begin_time <= now) {
+            ctld_sched_request (ctld);
+            return;
+        }
+    }
+}
+
 static void purged (uint64_t id, void *arg)
 {
     events_job_removed (arg, id);
@@ -113,6 +129,7 @@ static void tick_cb (evutil_socket_t fd, short what, void *arg)
 
     nodeops_check_timeouts (ctld, now);
     n = jobtab_purge (ctld->jobs, now - ctld->conf->min_job_age, purged, ctld);
+    begin_due (ctld, now);
     events_tick (ctld);
     if (n > 0)
         log_debug ("dropped %zu finished job(s) from the queue", n);

@@ -42,11 +42,12 @@ static int check_request (json_t *j, aios_error_t *err)
     json_int_t nodes, ntasks, cpt, mem, tl = -1, gpus = 0, gpn = 0, nice = 0;
     int hold = 0, excl = 0, kill_dep = 0;
     const char *dependency = NULL;
+    double begin = 0;
     size_t i;
 
     if (proto_unpack (j, err, "job",
                       "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b"
-                      " s?I s?I s?b s?s s?s s?I s?s s?b !}",
+                      " s?I s?I s?b s?s s?s s?I s?s s?b s?F !}",
                       "name", &name, "script", &script, "workdir", &workdir,
                       "env", &env, "output", &output, "error", &error,
                       "partition", &partition, "nodes", &nodes,
@@ -54,7 +55,8 @@ static int check_request (json_t *j, aios_error_t *err)
                       "mem_mb", &mem, "time_limit", &tl, "hold", &hold,
                       "gpus", &gpus, "gpus_per_node", &gpn, "exclusive", &excl,
                       "constraint", &constraint, "qos", &qos, "nice", &nice,
-                      "dependency", &dependency, "kill_on_invalid_dep", &kill_dep) < 0)
+                      "dependency", &dependency, "kill_on_invalid_dep", &kill_dep,
+                      "begin_time", &begin) < 0)
         return -1;
     errno = EINVAL;
     if (strncmp (script, "#!", 2) != 0)
@@ -893,7 +895,7 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
         && !(job->reasons & (SCHED_R_HELD | SCHED_R_PART_TIME | SCHED_R_PART_NODES
                              | SCHED_R_NODES_DOWN | SCHED_R_CONSTRAINT
                              | SCHED_R_PARTITION | SCHED_R_DEPENDENCY
-                             | SCHED_R_DEP_NEVER))) {
+                             | SCHED_R_DEP_NEVER | SCHED_R_BEGIN))) {
         hint_time (ctld, job, hints);
         hint_size (ctld, job, hints);
     }

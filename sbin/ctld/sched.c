@@ -304,6 +304,8 @@ static void job_to_sched (struct ctld *ctld, const struct job *job, bool priorit
     sj->qos_priority = q > 0 ? q : 0;
     sj->held = job->held;
     sj->extra_reasons = deps_reasons (ctld, job);
+    if (job->begin_time > ctld_now ())
+        sj->extra_reasons |= SCHED_R_BEGIN;
     (void)priority;
 }
 

@@ -460,6 +460,39 @@ static void test_long_null_val (void **state)
     assert_int_equal (errno, EINVAL);
 }
 
+static void test_begin (void **state)
+{
+    time_t now = 1795500000, t;
+    struct tm tm;
+    aios_error_t err;
+
+    (void)state;
+    assert_int_equal (parse_begin ("now", now, &t, &err), 0);
+    assert_true (t == now);
+    assert_int_equal (parse_begin ("now+90", now, &t, &err), 0);
+    assert_true (t == now + 90);
+    assert_int_equal (parse_begin ("now+2h", now, &t, &err), 0);
+    assert_true (t == now + 7200);
+    assert_int_equal (parse_begin ("now+1days", now, &t, &err), 0);
+    assert_true (t == now + 86400);
+    assert_int_equal (parse_begin ("2026-12-24T18:30", now, &t, &err), 0);
+    localtime_r (&t, &tm);
+    assert_int_equal (tm.tm_year, 126);
+    assert_int_equal (tm.tm_mon, 11);
+    assert_int_equal (tm.tm_mday, 24);
+    assert_int_equal (tm.tm_hour, 18);
+    assert_int_equal (tm.tm_min, 30);
+    assert_int_equal (tm.tm_sec, 0);
+    /* a time of day already past is tomorrow's */
+    assert_int_equal (parse_begin ("00:00", now, &t, &err), 0);
+    assert_true (t > now && t <= now + 86400);
+    assert_int_equal (parse_begin ("soon", now, &t, &err), -1);
+    assert_string_equal (err.text, "invalid begin time \"soon\": expected now, "
+                         "now+N[s|m|h|d], HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]]");
+    assert_int_equal (parse_begin ("now+5y", now, &t, &err), -1);
+    assert_int_equal (parse_begin ("2026-12-24T18", now, &t, &err), -1);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +517,7 @@ int main (void)
         cmocka_unit_test (test_long),
         cmocka_unit_test (test_long_errors),
         cmocka_unit_test (test_long_null_val),
+        cmocka_unit_test (test_begin),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
