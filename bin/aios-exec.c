@@ -205,21 +205,8 @@ int main (int argc, char **argv)
             continue;
         if (n < 0)
             cli_die ("poll: %s", strerror (errno));
-        if (stdin_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            char buf[16384];
-            ssize_t got = read (STDIN_FILENO, buf, sizeof (buf));
-            json_t *m;
-            if (got > 0) {
-                char *enc = b64_encode (buf, (size_t)got);
-                m = proto_request ("stdin", 0);
-                json_object_set_new (m, "data", json_string (enc ? enc : ""));
-                free (enc);
-            } else {
-                m = proto_request ("stdin_eof", 0);
-                stdin_open = false;
-            }
-            send_or_die (c, m);
-        }
+        if (stdin_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            send_or_die (c, cli_stdin_frame (STDIN_FILENO, &stdin_open));
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             json_t *msg = aios_client_recv (c, &err);
             if (!msg)

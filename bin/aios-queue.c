@@ -684,31 +684,6 @@ static json_t *queue_request (const struct query *q)
 
 /* --- why and stats -------------------------------------------------------- */
 
-static const char *reason_text (const char *name)
-{
-    static const struct {
-        const char *name, *text;
-    } texts[] = {
-        { "JobHeldUser", "held: it does not start until released" },
-        { "InvalidPartition", "its partition no longer exists" },
-        { "PartitionTimeLimit", "its time limit is over the partition's max_time" },
-        { "PartitionNodeLimit", "it asks more than the partition has" },
-        { "BadConstraints", "no node of the partition has the features it asks for" },
-        { "ReqNodeNotAvail", "it fits only with nodes that are down or drained" },
-        { "Resources", "not enough free resources now" },
-        { "Priority", "higher-priority jobs of its partition wait before it" },
-        { "Reservation", "it fits now but would delay the job that holds the "
-                         "backfill reservation" },
-        { "Dependency", "it waits for other jobs" },
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof (texts) / sizeof (texts[0]); i++)
-        if (!strcmp (texts[i].name, name))
-            return texts[i].text;
-    return "";
-}
-
 static void print_why (json_t *r)
 {
     const char *state = cli_jstr (r, "state", "?");
@@ -743,7 +718,7 @@ static void print_why (json_t *r)
     a = json_object_get (r, "reasons");
     json_array_foreach (a, i, v) {
         const char *name = json_string_value (v);
-        printf ("    %-18s %s", name, reason_text (name));
+        printf ("    %-18s %s", name, job_reason_text (name));
         if (!strcmp (name, "Priority")) {
             json_t *ahead = json_object_get (r, "ahead"), *id;
             size_t k;

@@ -27,7 +27,6 @@
 #include "parse.h"
 #include "proto.h"
 
-extern char **environ;
 
 static const char *usage_text =
     "Usage: aios-run [OPTIONS] PROGRAM [ARG...]\n"
@@ -212,43 +211,17 @@ static int parse_args (struct opts *o, int argc, char **argv)
     return optind;
 }
 
-/* The environment the ranks get on top of the job's (--export). */
+/* The environment the ranks get on top of the job's (--export), less
+ * what each node sets for itself. */
 static json_t *step_env (const char *export)
 {
-    json_t *env = json_object ();
-    char **e, *list, *tok, *save = NULL;
-    bool all = !export || !strcmp (export, "ALL") || !strncmp (export, "ALL,", 4);
+    static const char *const own[] = {
+        "PMI_*", "AIOS_NODENAME", "AIOS_NODEID", "AIOS_CPUS_ON_NODE",
+        "CUDA_VISIBLE_DEVICES", "AIOS_GPUS", "GPU_DEVICE_ORDINAL",
+        "HYDRA_HOST_FILE", NULL,
+    };
 
-    for (e = environ; all && *e; e++) {
-        char *eq = strchr (*e, '=');
-        if (eq) {
-            char *key = strndup (*e, (size_t)(eq - *e));
-            /* the node sets these itself */
-            if (key && strncmp (key, "PMI_", 4) && strcmp (key, "AIOS_NODENAME")
-                && strcmp (key, "AIOS_NODEID") && strcmp (key, "AIOS_CPUS_ON_NODE")
-                && strcmp (key, "CUDA_VISIBLE_DEVICES") && strcmp (key, "AIOS_GPUS")
-                && strcmp (key, "GPU_DEVICE_ORDINAL")
-                && strcmp (key, "HYDRA_HOST_FILE"))
-                json_object_set_new (env, key, json_string (eq + 1));
-            free (key);
-        }
-    }
-    if (!export || !strcmp (export, "ALL") || !strcmp (export, "NONE"))
-        return env;
-    list = cli_xstrdup (export);
-    for (tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
-        char *eq = strchr (tok, '=');
-        const char *v;
-        if (!strcmp (tok, "ALL") || !strcmp (tok, "NONE"))
-            continue;
-        if (eq) {
-            *eq = '\0';
-            json_object_set_new (env, tok, json_string (eq + 1));
-        } else if ((v = getenv (tok)))
-            json_object_set_new (env, tok, json_string (v));
-    }
-    free (list);
-    return env;
+    return cli_export_env (export, own);
 }
 
 /* The job's nodes with their task slots, in allocation order. */
@@ -693,21 +666,9 @@ int main (int argc, char **argv)
                 continue;
             cli_die ("poll: %s", strerror (errno));
         }
-        if (stdin_open && (pfd[np - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            char buf[16384];
-            ssize_t got = read (STDIN_FILENO, buf, sizeof (buf));
-            json_t *m;
-            if (got > 0) {
-                char *enc = b64_encode (buf, (size_t)got);
-                m = proto_request ("stdin", 0);
-                json_object_set_new (m, "data", json_string (enc ? enc : ""));
-                free (enc);
-            } else {
-                m = proto_request ("stdin_eof", 0);
-                stdin_open = false;
-            }
-            aios_client_send (v[0].c, m, &err);
-        }
+        if (stdin_open && (pfd[np - 1].revents & (POLLIN | POLLHUP | POLLERR)))
+            aios_client_send (v[0].c, cli_stdin_frame (STDIN_FILENO, &stdin_open),
+                              &err);
         for (i = 0; i < used; i++) {
             json_t *msg, *puts;
             const char *stream, *data;

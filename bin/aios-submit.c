@@ -15,7 +15,6 @@
 #include "parse.h"
 #include "proto.h"
 
-extern char **environ;
 
 static const char *usage_text =
     "Usage: aios-submit [OPTIONS] [SCRIPT]\n"
@@ -355,41 +354,6 @@ static char *load_script (const struct submit *s, const char *path,
     return script;
 }
 
-static json_t *build_env (const char *export)
-{
-    json_t *env = json_object ();
-    char *list, *tok, *save = NULL;
-    bool all = !export || !strcmp (export, "ALL") || !strncmp (export, "ALL,", 4);
-    char **e;
-
-    if (all)
-        for (e = environ; *e; e++) {
-            char *eq = strchr (*e, '=');
-            char key[4096];
-            if (!eq || eq - *e >= (long)sizeof (key))
-                continue;
-            memcpy (key, *e, (size_t)(eq - *e));
-            key[eq - *e] = '\0';
-            json_object_set_new (env, key, json_string (eq + 1));
-        }
-    if (!export || !strcmp (export, "ALL") || !strcmp (export, "NONE"))
-        return env;
-    list = cli_xstrdup (export);
-    for (tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
-        char *eq = strchr (tok, '=');
-        const char *v;
-        if (!strcmp (tok, "ALL") || !strcmp (tok, "NONE"))
-            continue;
-        if (eq) {
-            *eq = '\0';
-            json_object_set_new (env, tok, json_string (eq + 1));
-        }
-        else if ((v = getenv (tok)))
-            json_object_set_new (env, tok, json_string (v));
-    }
-    free (list);
-    return env;
-}
 
 static json_t *build_job (const struct submit *s, const char *script,
                           const char *defname)
@@ -410,7 +374,7 @@ static json_t *build_job (const struct submit *s, const char *script,
         cli_die ("--nodes=%ld is more than --ntasks=%ld", s->nodes, ntasks);
     job = json_pack ("{s:s s:s s:s s:o s:I s:I s:I s:I s:b}",
                      "name", s->name ? s->name : defname, "script", script,
-                     "workdir", dir, "env", build_env (s->export),
+                     "workdir", dir, "env", cli_export_env (s->export, NULL),
                      "nodes", (json_int_t)s->nodes, "ntasks", (json_int_t)ntasks,
                      "cpus_per_task",
                      (json_int_t)(s->cpus_per_task ? s->cpus_per_task : 1),

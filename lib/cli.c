@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "b64.h"
 #include "cli.h"
+#include "proto.h"
 
 static const char *prog = "aios";
 static struct aios_conf *conf;
@@ -152,4 +155,67 @@ void cli_print_json (const char *key, json_t *array)
         cli_die ("cannot print the %s as JSON", key ? key : "reply");
     putchar ('\n');
     json_decref (out);
+}
+
+extern char **environ;
+
+json_t *cli_export_env (const char *export, const char *const *skip)
+{
+    json_t *env = json_object ();
+    char **e, *list, *tok, *save = NULL;
+    bool all = !export || !strcmp (export, "ALL") || !strncmp (export, "ALL,", 4);
+
+    if (!env)
+        cli_die ("out of memory");
+    for (e = environ; all && *e; e++) {
+        char *eq = strchr (*e, '='), *key;
+        const char *const *k;
+        bool keep = true;
+        if (!eq || !(key = strndup (*e, (size_t)(eq - *e))))
+            continue;
+        for (k = skip; keep && k && *k; k++) {
+            size_t n = strlen (*k);
+            keep = (*k)[n - 1] == '*' ? strncmp (key, *k, n - 1) != 0
+                                      : strcmp (key, *k) != 0;
+        }
+        if (keep)
+            json_object_set_new (env, key, json_string (eq + 1));
+        free (key);
+    }
+    if (!export || !strcmp (export, "ALL") || !strcmp (export, "NONE"))
+        return env;
+    list = cli_xstrdup (export);
+    for (tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        char *eq = strchr (tok, '=');
+        const char *v;
+        if (!strcmp (tok, "ALL") || !strcmp (tok, "NONE"))
+            continue;
+        if (eq) {
+            *eq = '\0';
+            json_object_set_new (env, tok, json_string (eq + 1));
+        } else if ((v = getenv (tok)))
+            json_object_set_new (env, tok, json_string (v));
+    }
+    free (list);
+    return env;
+}
+
+json_t *cli_stdin_frame (int fd, bool *open)
+{
+    char buf[16384];
+    ssize_t got;
+    json_t *m;
+
+    while ((got = read (fd, buf, sizeof (buf))) < 0 && errno == EINTR)
+        ;
+    if (got > 0) {
+        char *enc = b64_encode (buf, (size_t)got);
+        m = proto_request ("stdin", 0);
+        json_object_set_new (m, "data", json_string (enc ? enc : ""));
+        free (enc);
+    } else {
+        m = proto_request ("stdin_eof", 0);
+        *open = false;
+    }
+    return m;
 }

@@ -43,6 +43,15 @@ const char *cli_jstr (json_t *o, const char *key, const char *dflt);
 long long cli_jint (json_t *o, const char *key);
 
 /* Print {"version": 1, key: array} indented to stdout (--json output). */
+/* sbatch's --export: ALL (NULL), NONE, or VAR[=VALUE],... (ALL,... adds to
+ * this environment).  Variables named in skip (NULL-terminated; a trailing
+ * '*' matches a prefix) are left out of ALL. */
+json_t *cli_export_env (const char *export, const char *const *skip);
+
+/* Read what is there on fd and make the frame that relays it to a node
+ * ("stdin" with base64 data, or "stdin_eof", which clears *open). */
+json_t *cli_stdin_frame (int fd, bool *open);
+
 /* {"version": 1, key: array}; key NULL: the object array plus a version. */
 void cli_print_json (const char *key, json_t *array);
 

@@ -1,5 +1,6 @@
 /* job.c - job states, shared by the controller and the tools */
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 #include "job.h"
@@ -48,4 +49,32 @@ int job_state_parse (const char *s)
 bool job_state_is_final (enum job_state s)
 {
     return (unsigned)s < JOB_STATE_COUNT && states[s].final;
+}
+
+static const struct {
+    const char *name, *text;
+} reason_texts[] = {
+    { "JobHeldUser", "held: it does not start until released" },
+    { "InvalidPartition", "its partition no longer exists" },
+    { "PartitionTimeLimit", "its time limit is over the partition's max_time" },
+    { "PartitionNodeLimit", "it asks more than the partition has" },
+    { "BadConstraints", "no node of the partition has the features it asks for" },
+    { "ReqNodeNotAvail", "it fits only with nodes that are down or drained" },
+    { "Resources", "not enough free resources now" },
+    { "Priority", "higher-priority jobs of its partition wait before it" },
+    { "Reservation", "it fits now but would delay the job that holds the "
+                     "backfill reservation" },
+    { "Dependency", "it waits for other jobs" },
+    { "DependencyNeverSatisfied", "its dependency can no longer be satisfied" },
+    { "BeginTime", "its --begin time has not come" },
+};
+
+const char *job_reason_text (const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < sizeof (reason_texts) / sizeof (reason_texts[0]); i++)
+        if (!strcmp (reason_texts[i].name, name))
+            return reason_texts[i].text;
+    return "";
 }

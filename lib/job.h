@@ -23,6 +23,10 @@ enum job_state {
 const char *job_state_name (enum job_state s);
 /* Compact code as squeue %t prints it: PD R CG CD F CA TO OOM NF SF SG. */
 const char *job_state_code (enum job_state s);
+
+/* What a pending reason ("Resources", "Dependency"...) means, in words;
+ * "" for an unknown name. */
+const char *job_reason_text (const char *name);
 /* Accepts names and codes in any case; -1 if unknown. */
 int job_state_parse (const char *s);
 bool job_state_is_final (enum job_state s);

@@ -102,31 +102,6 @@ static void job_output (const struct top_job *j, struct lines *l)
 
 /* --- why ----------------------------------------------------------------------- */
 
-static const struct {
-    const char *name, *text;
-} reason_texts[] = {
-    { "JobHeldUser", "held: it does not start until released" },
-    { "InvalidPartition", "its partition no longer exists" },
-    { "PartitionTimeLimit", "its time limit is over the partition's max_time" },
-    { "PartitionNodeLimit", "it asks more than the partition has" },
-    { "BadConstraints", "no node of the partition has the features it asks for" },
-    { "ReqNodeNotAvail", "it fits only with nodes that are down or drained" },
-    { "Resources", "not enough free resources now" },
-    { "Priority", "higher-priority jobs of its partition wait before it" },
-    { "Reservation", "it would delay the job that holds the backfill reservation" },
-    { "Dependency", "it waits for other jobs" },
-};
-
-static const char *reason_text (const char *name)
-{
-    size_t i;
-
-    for (i = 0; name && i < sizeof (reason_texts) / sizeof (reason_texts[0]); i++)
-        if (!strcmp (reason_texts[i].name, name))
-            return reason_texts[i].text;
-    return "";
-}
-
 static void why_reason (json_t *r, const char *name, struct lines *l)
 {
     json_t *ahead = json_object_get (r, "ahead"), *id;
@@ -148,7 +123,7 @@ static void why_reason (json_t *r, const char *name, struct lines *l)
     }
     else if (!strcmp (name, "Reservation") && cli_jint (r, "blocked_by") > 0)
         snprintf (more, sizeof (more), " (job %lld)", cli_jint (r, "blocked_by"));
-    lines_add (l, LS_NORMAL, "  %-18s %s%s", name, reason_text (name), more);
+    lines_add (l, LS_NORMAL, "  %-18s %s%s", name, job_reason_text (name), more);
 }
 
 static void why_estimate (const struct top *t, json_t *r, struct lines *l)
