@@ -30,6 +30,8 @@ struct ctld {
     struct ctld_sched *sched;   /* the core, its buffers and counters */
     struct events *events;      /* changes to push to subscribers */
     struct evhttp *http;        /* metrics endpoint, or NULL */
+    struct acct *acct;          /* aios-acct queries (own thread), or NULL */
+    struct staging *staging;    /* stage-in/out of datasets (staging.c) */
     uint64_t finished;          /* jobs that reached a final state */
     double rpc_seconds;         /* time spent handling requests */
     double rpc_seconds_max;
@@ -64,6 +66,25 @@ void ctld_fatal (struct ctld *ctld, const char *msg);
  * SCHED_R_DEP_NEVER when it can never hold, 0 when it holds. */
 int deps_check (struct ctld *ctld, const char *spec, aios_error_t *err);
 unsigned deps_reasons (struct ctld *ctld, const struct job *job);
+
+/* acct.c: aios-acct.  Queries of the history run on their own thread with
+ * their own read-only connection to the state file, so they never hold up
+ * the loop; the reply is sent from the loop when it is ready. */
+int acct_init (struct ctld *ctld, aios_error_t *err);
+void acct_fini (struct ctld *ctld);
+void acct_request (struct conn *c, json_t *req, json_int_t seq);
+
+/* admin.c: aios-control update, show partition|config, reconfigure,
+ * shutdown. */
+void admin_update (struct conn *c, json_t *req, json_int_t seq);
+void admin_partitions (struct conn *c, json_t *req, json_int_t seq);
+void admin_config (struct conn *c, json_t *req, json_int_t seq);
+void admin_reconfigure (struct conn *c, json_t *req, json_int_t seq);
+void admin_shutdown (struct conn *c, json_t *req, json_int_t seq);
+/* main.c: reload the configuration (SIGHUP, reconfigure); 0 or -1 with err
+ * saying why the running one was kept.  Stop the loop after this turn. */
+int ctld_reload (struct ctld *ctld, aios_error_t *err);
+void ctld_shutdown (struct ctld *ctld);
 
 /* metrics.c: GET /metrics on controller.metrics_port (0: off). */
 int metrics_start (struct ctld *ctld, aios_error_t *err);

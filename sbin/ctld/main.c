@@ -285,7 +285,8 @@ static int setup (struct ctld *ctld, aios_error_t *err)
     if (pidfile_write (ctld->conf->ctl_pid_file, err) < 0)
         return -1;
     if (listen_unix (ctld, err) < 0 || listen_tcp (ctld, err) < 0
-        || metrics_start (ctld, err) < 0)
+        || metrics_start (ctld, err) < 0
+        || acct_init (ctld, err) < 0)
         return -1;
     ctld->commit_ev = evtimer_new (ctld->base, commit_cb, ctld);
     ctld->sched_ev = evtimer_new (ctld->base, sched_cb, ctld);
@@ -299,38 +300,48 @@ static int setup (struct ctld *ctld, aios_error_t *err)
     return 0;
 }
 
-static void reload (struct ctld *ctld)
+int ctld_reload (struct ctld *ctld, aios_error_t *err)
 {
-    aios_error_t err;
-    struct aios_conf *conf = conf_load (ctld->conf_path, &err);
+    struct aios_conf *conf = conf_load (ctld->conf_path, err);
     struct policy *pol = NULL;
 
-    if (!conf) {
-        log_err ("reload refused, keeping the running configuration: %s", err.text);
-        return;
-    }
+    if (!conf)
+        return -1;
     if (strcmp (conf->policy, ctld->conf->policy) != 0
         || strcmp (conf->plugin_dir, ctld->conf->plugin_dir) != 0) {
-        if (!(pol = policy_load (conf->plugin_dir, conf->policy, &err))) {
-            log_err ("reload refused, keeping the running configuration: %s",
-                     err.text);
+        if (!(pol = policy_load (conf->plugin_dir, conf->policy, err))) {
             conf_destroy (conf);
-            return;
+            return -1;
         }
         policy_unload (ctld->policy);
         ctld->policy = pol;
     }
     if (nodetab_update (ctld->nodes, conf) < 0) {
-        log_err ("reload: out of memory adding nodes");
         conf_destroy (conf);
-        return;
+        return errprintf (err, "out of memory adding nodes");
     }
     conf_destroy (ctld->conf);
     ctld->conf = conf;
-    if (log_reopen (&err) < 0)
-        log_err ("%s", err.text);
+    if (log_reopen (err) < 0)
+        log_err ("%s", err->text);
     log_info ("reloaded %s (policy %s)", ctld->conf_path, conf->policy);
     ctld_sched_request (ctld);
+    return 0;
+}
+
+static void shutdown_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctld = arg;
+
+    (void)fd;
+    (void)what;
+    event_base_loopbreak (ctld->base);
+}
+
+void ctld_shutdown (struct ctld *ctld)
+{
+    /* After this turn's commit and replies have been written out. */
+    event_base_once (ctld->base, -1, EV_TIMEOUT, shutdown_cb, ctld, NULL);
 }
 
 static void signal_cb (evutil_socket_t sig, short what, void *arg)
@@ -338,7 +349,11 @@ static void signal_cb (evutil_socket_t sig, short what, void *arg)
     struct ctld *ctld = arg;
 
     if (sig == SIGHUP) {
-        reload (ctld);
+        aios_error_t err;
+
+        if (ctld_reload (ctld, &err) < 0)
+            log_err ("reload refused, keeping the running configuration: %s",
+                     err.text);
         return;
     }
     log_info ("caught signal %d: shutting down", (int)sig);
@@ -371,6 +386,7 @@ static void teardown (struct ctld *ctld)
         evconnlistener_free (ctld->tcp_lsn);
     policy_unload (ctld->policy);
     metrics_stop (ctld);
+    acct_fini (ctld);
     sched_fini (ctld);
     events_destroy (ctld);
     jobtab_destroy (ctld->jobs);

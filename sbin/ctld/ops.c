@@ -1054,6 +1054,12 @@ static const struct {
     { "step_begin", op_step_begin },
     { "step_end", op_step_end },
     { "steps", op_steps },
+    { "acct", acct_request },
+    { "update", admin_update },
+    { "partitions", admin_partitions },
+    { "config", admin_config },
+    { "reconfigure", admin_reconfigure },
+    { "shutdown", admin_shutdown },
 };
 
 op_f ops_client_lookup (const char *op)

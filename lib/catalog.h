@@ -1,0 +1,60 @@
+/* catalog.h - named, versioned datasets and models on the shared filesystem
+ *
+ * Layout under staging.shared_root:
+ *   ROOT/datasets/NAME/VERSION/NAME.h5    the data (read-only once stored)
+ *   ROOT/datasets/NAME/VERSION/meta.json  its record (below)
+ *   ROOT/models/NAME/VERSION/...          the same for models
+ * A version directory is claimed with mkdir (so concurrent imports get
+ * different numbers) and becomes visible when meta.json is renamed into
+ * place.  Names: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 characters.
+ *
+ * A record (meta.json):
+ *   {"kind": "dataset"|"model", "name", "version", "file" (absolute path),
+ *    "sha256", "size", "created" (epoch seconds), "owner" (user name),
+ *    "uid", "source" (path imported from), "contents" (h5data_describe),
+ *    "provenance" {...} (models: job id, user, inputs, exit code, times)}
+ */
+#ifndef AIOS_CATALOG_H
+#define AIOS_CATALOG_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "errprintf.h"
+
+enum catalog_kind { CATALOG_DATASET, CATALOG_MODEL };
+
+const char *catalog_kind_name (enum catalog_kind kind);
+bool catalog_name_ok (const char *name);
+
+/* "NAME" or "NAME:VERSION" -> name (malloc'd) and version (0 = latest). */
+int catalog_parse_ref (const char *ref, char **name, int *version,
+                       aios_error_t *err);
+
+/* The record of NAME:VERSION (version 0: the latest).  err names what is
+ * missing: the catalog, the name, or the version (listing those there are). */
+json_t *catalog_lookup (const char *root, enum catalog_kind kind,
+                        const char *name, int version, aios_error_t *err);
+
+/* Store a copy of file as the next version of name.  attrs (may be NULL)
+ * are set on the copy's root group before its checksum is taken;
+ * provenance (may be NULL) goes into the record.  Returns the new record. */
+json_t *catalog_import (const char *root, enum catalog_kind kind,
+                        const char *file, const char *name, json_t *attrs,
+                        json_t *provenance, aios_error_t *err);
+
+/* Every record of kind (name NULL) or of one name, sorted by name then
+ * version.  An empty catalog is an empty array. */
+json_t *catalog_list (const char *root, enum catalog_kind kind,
+                      const char *name, aios_error_t *err);
+
+/* Recompute the checksum and reopen the file: 0 if it matches the record,
+ * -1 with err naming the difference otherwise. */
+int catalog_verify (const char *root, enum catalog_kind kind,
+                    const char *name, int version, aios_error_t *err);
+
+/* Remove one version (version > 0) or every version (0). */
+int catalog_remove (const char *root, enum catalog_kind kind,
+                    const char *name, int version, aios_error_t *err);
+
+#endif

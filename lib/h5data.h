@@ -1,0 +1,59 @@
+/* h5data.h - HDF5 files as datasets: describe, checksum, copy (whole or one
+ * shard), provenance attributes.
+ *
+ * A shard: node i of N gets rows [i*n/N, (i+1)*n/N) of every dataset whose
+ * leading dimension is n (n = the largest leading dimension among datasets
+ * of rank >= 1); boundaries move to the nearest multiple of the row chunk
+ * size shared by all of them (so chunks are copied whole, as raw bytes,
+ * with H5Dread_chunk/H5Dwrite_chunk: compressed data is never inflated).
+ * Other datasets, groups and attributes are copied whole.  The shard file's
+ * root group carries the attributes shard_index, shard_count, shard_offset
+ * (first row) and shard_rows.
+ */
+#ifndef AIOS_H5DATA_H
+#define AIOS_H5DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "errprintf.h"
+
+/* Called as bytes are copied; a nonzero return aborts the copy (ECANCELED). */
+typedef int (*h5data_progress_f) (uint64_t done, uint64_t total, void *arg);
+
+/* Is path an HDF5 file?  err says why not (missing, unreadable, not HDF5). */
+int h5data_check (const char *path, aios_error_t *err);
+
+/* What the file holds:
+ *   {"size": BYTES, "datasets": [{"path": "/x", "shape": [n, d],
+ *     "type": "float32", "chunks": [c0, c1] | null,
+ *     "compression": "deflate(4)" | null, "bytes": LOGICAL_BYTES,
+ *     "storage_bytes": ON_DISK}], "attributes": {"name": value...}}
+ * NULL with err set on failure. */
+json_t *h5data_describe (const char *path, aios_error_t *err);
+
+/* SHA-256 of the file's bytes as 64 lowercase hex digits (hex[65]). */
+int h5data_sha256 (const char *path, char hex[65], h5data_progress_f cb,
+                   void *arg, aios_error_t *err);
+
+/* The rows [*first, *first + *rows) that shard index of count gets, and the
+ * total n.  Fails if the file has no dataset of rank >= 1. */
+int h5data_shard_rows (const char *path, int index, int count,
+                       uint64_t *first, uint64_t *rows, uint64_t *n,
+                       aios_error_t *err);
+
+/* Copy src to dst.  count == 0: the whole file byte for byte, and when
+ * sha256 is not NULL its hex digest computed while copying (one read).
+ * count > 0: shard index of count, as above.  Written to "dst.part" and
+ * renamed when complete; on any failure nothing is left at dst or
+ * dst.part.  bytes (may be NULL) gets the bytes written. */
+int h5data_copy (const char *src, const char *dst, int index, int count,
+                 char *sha256, h5data_progress_f cb, void *arg,
+                 uint64_t *bytes, aios_error_t *err);
+
+/* Set attributes on the root group from a JSON object of strings, integers
+ * and reals (existing ones are replaced). */
+int h5data_set_attrs (const char *path, json_t *attrs, aios_error_t *err);
+
+#endif

@@ -1,0 +1,6 @@
+#!/bin/sh
+test_description="placeholder"
+
+. "${SHARNESS:-/usr/share/sharness/sharness.sh}"
+
+test_done
