@@ -18,6 +18,7 @@
 #define AIOS_CATALOG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "errprintf.h"
@@ -42,6 +43,13 @@ json_t *catalog_lookup (const char *root, enum catalog_kind kind,
 json_t *catalog_import (const char *root, enum catalog_kind kind,
                         const char *file, const char *name, json_t *attrs,
                         json_t *provenance, aios_error_t *err);
+
+/* The same, stored for uid (root storing a job's model for its user: the
+ * version directory and its files are given to uid, and the record names
+ * uid as the owner); catalog_import() is this with geteuid(). */
+json_t *catalog_import_as (const char *root, enum catalog_kind kind,
+                           const char *file, const char *name, json_t *attrs,
+                           json_t *provenance, uid_t uid, aios_error_t *err);
 
 /* Every record of kind (name NULL) or of one name, sorted by name then
  * version.  An empty catalog is an empty array. */

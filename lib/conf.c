@@ -51,6 +51,7 @@ enum key_type {
     KEY_INT,
     KEY_BOOL,
     KEY_SIZE,
+    KEY_BYTES,
     KEY_TIME,
     KEY_HOSTLIST,
     KEY_STRLIST,
@@ -96,6 +97,8 @@ struct hostlist_val {
     { .name = n, .type = KEY_BOOL, .off = offsetof (T, f), .idef = d }
 #define K_SIZE(T, n, f, d) \
     { .name = n, .type = KEY_SIZE, .off = offsetof (T, f), .idef = d }
+#define K_BYTES(T, n, f, d) \
+    { .name = n, .type = KEY_BYTES, .off = offsetof (T, f), .idef = d }
 #define K_TIME(T, n, f, d) \
     { .name = n, .type = KEY_TIME, .off = offsetof (T, f), .idef = d }
 #define K_HOSTLIST(T, n, f, ...) \
@@ -140,6 +143,11 @@ static const struct key auth_keys[] = {
     { NULL },
 };
 
+static const struct key accounting_keys[] = {
+    K_BOOL (C, "show_all_users", acct_show_all_users, false),
+    { NULL },
+};
+
 static const struct key priority_keys[] = {
     K_INT (C, "weight_age", weight_age, 1000, 0, 100000000),
     K_INT (C, "weight_fairshare", weight_fairshare, 10000, 0, 100000000),
@@ -171,12 +179,21 @@ static const struct key node_daemon_keys[] = {
     { NULL },
 };
 
+static const struct key staging_keys[] = {
+    K_STRING (C, "shared_root", shared_root, ""),
+    K_STRING (C, "scratch", scratch_dir, AIOS_SPOOLDIR "/%n/scratch"),
+    K_BYTES (C, "cache_bytes", cache_bytes, 10L << 30),
+    { NULL },
+};
+
 static const struct key top_keys[] = {
     K_STRING (C, "cluster", cluster, "aios"),
     K_SECTION ("controller", controller_keys),
     K_SECTION ("auth", auth_keys),
+    K_SECTION ("accounting", accounting_keys),
     K_SECTION ("scheduler", scheduler_keys),
     K_SECTION ("node_daemon", node_daemon_keys),
+    K_SECTION ("staging", staging_keys),
     K_LIST ("nodes", load_node),
     K_LIST ("partitions", load_partition),
     { NULL },
@@ -498,6 +515,52 @@ static int set_size (struct loader *ld, const struct key *k, void *base,
     return 0;
 }
 
+/* Bytes: "1048576", "512K", "10G", "2T" (powers of 1024; the suffix in
+ * any case, optionally followed by "B" or "iB"). */
+static int parse_bytes (const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGTP";
+    const char *u;
+    uint64_t v = 0, mult = 1;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p && (u = strchr (units, toupper ((unsigned char)*p)))) {
+        mult = (uint64_t)1 << (10 * (u - units + 1));
+        p++;
+        if (!strcasecmp (p, "iB"))
+            p += 2;
+    }
+    if (!strcasecmp (p, "B"))
+        p++;
+    if (*p || (v && mult > UINT64_MAX / v))
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int init_bytes (const struct key *k, void *base)
+{
+    *FIELD (base, k->off, uint64_t) = (uint64_t)k->idef;
+    return 0;
+}
+
+static int set_bytes (struct loader *ld, const struct key *k, void *base,
+                      const char *name, yaml_node_t *val)
+{
+    if (parse_bytes (scalar (val), FIELD (base, k->off, uint64_t)) < 0)
+        return fail (ld, val, "%s: \"%s\" is not a size in bytes (expected a "
+                     "number of bytes, or with K, M, G or T, e.g. 10G)",
+                     name, scalar (val));
+    return 0;
+}
+
 static int set_time (struct loader *ld, const struct key *k, void *base,
                      const char *name, yaml_node_t *val)
 {
@@ -631,6 +694,8 @@ static const struct type {
                    fini_none },
     [KEY_SIZE] = { "a size (e.g. 512M, 4G)", YAML_SCALAR_NODE, init_size,
                    set_size, fini_none },
+    [KEY_BYTES] = { "a size in bytes (e.g. 1048576, 10G)", YAML_SCALAR_NODE,
+                    init_bytes, set_bytes, fini_none },
     [KEY_TIME] = { "a time (e.g. 30, 2:00:00, 1-00:00:00, UNLIMITED)",
                    YAML_SCALAR_NODE, init_time, set_time, fini_none },
     [KEY_HOSTLIST] = { "a host list (e.g. node[1-4])", YAML_SCALAR_NODE,

@@ -33,6 +33,11 @@
  *     metrics_port: 0..65535              default 0 = no metrics endpoint
  *   auth:
  *     munge_socket: PATH                  default "/run/munge/munge.socket.2"
+ *   accounting:
+ *     show_all_users: BOOL                default false: aios-acct shows a
+ *                                         user only their own jobs (root,
+ *                                         controller.user and operators
+ *                                         always see everyone's)
  *   scheduler:
  *     policy: NAME                        default "fifo" (fifo, sjf,
  *                                         priority or a plugin's name)
@@ -57,6 +62,16 @@
  *     log_file: PATH                      default AIOS_LOGDIR "/aiosd.%n.log"
  *     pid_file: PATH                      default AIOS_RUNDIR "/aiosd.%n.pid"
  *                                         ("%n" is replaced by the node name)
+ *   staging:                              datasets and models (aios-data,
+ *                                         --stage-in, --stage-out)
+ *     shared_root: PATH                   default "" = no catalog; the
+ *                                         catalog's directory on a file
+ *                                         system every node and user sees
+ *     scratch: PATH                       default AIOS_SPOOLDIR "/%n/scratch"
+ *                                         (node-local; staged copies and
+ *                                         the node's cache; "%n" as above)
+ *     cache_bytes: BYTES                  default 10G: the node cache's
+ *                                         bound (bytes, or K, M, G, T)
  *   nodes:                                (required, at least one entry)
  *     - name: HOSTLIST                    required, e.g. node[1-4]
  *       address: HOSTLIST                 default = the names; must expand
@@ -137,6 +152,8 @@ struct aios_conf {
 
     char *munge_socket;
 
+    bool acct_show_all_users; /* aios-acct: everyone sees every job */
+
     char *policy;
     char *backfill;      /* "none" or "easy" */
     char *plugin_dir;
@@ -157,6 +174,10 @@ struct aios_conf {
     char *spool_dir;     /* may hold %n */
     char *node_log_file; /* may hold %n */
     char *node_pid_file; /* may hold %n */
+
+    char *shared_root;   /* "" = no catalog */
+    char *scratch_dir;   /* may hold %n */
+    uint64_t cache_bytes;
 
     struct conf_node *nodes;
     size_t nnodes;

@@ -9,6 +9,12 @@
  * Other datasets, groups and attributes are copied whole.  The shard file's
  * root group carries the attributes shard_index, shard_count, shard_offset
  * (first row) and shard_rows.
+ *
+ * Threads: the serial HDF5 library is not thread-safe.  h5data_sha256() and
+ * a whole copy (count == 0) make no HDF5 call and may run in any thread;
+ * every other function calls HDF5 and must run in one thread at a time per
+ * process (or in a forked child).  HDF5's error printing is turned off
+ * during each call and restored after it.
  */
 #ifndef AIOS_H5DATA_H
 #define AIOS_H5DATA_H
@@ -45,9 +51,13 @@ int h5data_shard_rows (const char *path, int index, int count,
 
 /* Copy src to dst.  count == 0: the whole file byte for byte, and when
  * sha256 is not NULL its hex digest computed while copying (one read).
- * count > 0: shard index of count, as above.  Written to "dst.part" and
- * renamed when complete; on any failure nothing is left at dst or
- * dst.part.  bytes (may be NULL) gets the bytes written. */
+ * count > 0: shard index of count, as above (sha256, when not NULL, gets
+ * the digest of the shard file, read once more after writing it).
+ * Written to "dst.part" and renamed when complete; on any failure nothing
+ * is left at dst.part and dst is untouched.  bytes (may be NULL) gets the
+ * size of the file written.  The callback's total is the file size (whole)
+ * or an estimate of the data bytes to copy (shard, grown if exceeded); the
+ * last call has done == total. */
 int h5data_copy (const char *src, const char *dst, int index, int count,
                  char *sha256, h5data_progress_f cb, void *arg,
                  uint64_t *bytes, aios_error_t *err);

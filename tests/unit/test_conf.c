@@ -97,6 +97,8 @@ static const char full_yaml[] =
     "  operators: [alice, bob]\n"
     "auth:\n"
     "  munge_socket: /tmp/a/munge.sock\n"
+    "accounting:\n"
+    "  show_all_users: yes\n"
     "scheduler:\n"
     "  policy: backfill\n"
     "  plugin_dir: /tmp/a/plugins\n"
@@ -106,6 +108,10 @@ static const char full_yaml[] =
     "  spool_dir: /tmp/a/%n/spool\n"
     "  log_file: /tmp/a/%n.log\n"
     "  pid_file: /tmp/a/%n.pid\n"
+    "staging:\n"
+    "  shared_root: /tmp/a/shared\n"
+    "  scratch: /tmp/a/scratch/%n\n"
+    "  cache_bytes: 512M\n"
     "nodes:\n"
     "  - name: node[1-3]\n"
     "    address: 10.0.0.[1-3]\n"
@@ -149,6 +155,7 @@ static void test_full (void **state)
     assert_string_equal (c->operators[1], "bob");
     assert_null (c->operators[2]);
     assert_string_equal (c->munge_socket, "/tmp/a/munge.sock");
+    assert_true (c->acct_show_all_users);
     assert_string_equal (c->policy, "backfill");
     assert_string_equal (c->plugin_dir, "/tmp/a/plugins");
     assert_int_equal (c->sched_interval_ms, 0);
@@ -156,6 +163,9 @@ static void test_full (void **state)
     assert_string_equal (c->spool_dir, "/tmp/a/%n/spool");
     assert_string_equal (c->node_log_file, "/tmp/a/%n.log");
     assert_string_equal (c->node_pid_file, "/tmp/a/%n.pid");
+    assert_string_equal (c->shared_root, "/tmp/a/shared");
+    assert_string_equal (c->scratch_dir, "/tmp/a/scratch/%n");
+    assert_int_equal (c->cache_bytes, 512ULL << 20);
 
     assert_int_equal (c->nnodes, 4);
     assert_string_equal (c->nodes[0].name, "node1");
@@ -220,6 +230,7 @@ static void test_defaults (void **state)
     assert_null (c->operators[0]);
     assert_int_equal (c->noperators, 0);
     assert_string_equal (c->munge_socket, "/run/munge/munge.socket.2");
+    assert_false (c->acct_show_all_users);
     assert_string_equal (c->policy, "fifo");
     assert_string_equal (c->plugin_dir, AIOS_PLUGINDIR);
     assert_int_equal (c->sched_interval_ms, 10);
@@ -227,6 +238,9 @@ static void test_defaults (void **state)
     assert_string_equal (c->spool_dir, AIOS_SPOOLDIR "/%n");
     assert_string_equal (c->node_log_file, AIOS_LOGDIR "/aiosd.%n.log");
     assert_string_equal (c->node_pid_file, AIOS_RUNDIR "/aiosd.%n.pid");
+    assert_string_equal (c->shared_root, "");
+    assert_string_equal (c->scratch_dir, AIOS_SPOOLDIR "/%n/scratch");
+    assert_int_equal (c->cache_bytes, 10ULL << 30);
     assert_int_equal (c->nnodes, 2);
     assert_string_equal (c->nodes[1].name, "n2");
     assert_string_equal (c->nodes[1].address, "n2");
@@ -341,7 +355,23 @@ struct error_case {
 static const struct error_case error_cases[] = {
     { "unknown top-level key", "cluster: x\nfoo: 1\n" NODE1,
       "2:1: unknown key \"foo\" at the top level (expected one of: cluster, "
-      "controller, auth, scheduler, node_daemon, nodes, partitions)" },
+      "controller, auth, accounting, scheduler, node_daemon, staging, nodes, "
+      "partitions)" },
+    { "unknown key in staging", "staging:\n  cache: 1G\n" NODE1,
+      "2:3: unknown key \"cache\" in staging (expected one of: shared_root, "
+      "scratch, cache_bytes)" },
+    { "bad cache_bytes suffix", "staging:\n  cache_bytes: 10X\n" NODE1,
+      "2:16: staging.cache_bytes: \"10X\" is not a size in bytes (expected "
+      "a number of bytes, or with K, M, G or T, e.g. 10G)" },
+    { "negative cache_bytes", "staging:\n  cache_bytes: -1\n" NODE1,
+      "2:16: staging.cache_bytes: \"-1\" is not a size in bytes (expected "
+      "a number of bytes, or with K, M, G or T, e.g. 10G)" },
+    { "overflowing cache_bytes",
+      "staging:\n  cache_bytes: 99999999999T\n" NODE1,
+      "2:16: staging.cache_bytes: \"99999999999T\" is not a size in bytes "
+      "(expected a number of bytes, or with K, M, G or T, e.g. 10G)" },
+    { "empty shared_root", "staging:\n  shared_root: ''\n" NODE1,
+      "2:3: staging.shared_root: expected a string, got an empty value" },
     { "unknown key in a section",
       "controller:\n  port: 1\n  heartbeat: 5\n" NODE1,
       "3:3: unknown key \"heartbeat\" in controller (expected one of: "
@@ -387,6 +417,9 @@ static const struct error_case error_cases[] = {
       NODE1 "partitions:\n  - name: p\n    nodes: n1\n    default: maybe\n",
       "6:14: partitions[0].default: \"maybe\" is not a boolean (expected "
       "true, false, yes or no)" },
+    { "bad bool in accounting", "accounting:\n  show_all_users: sometimes\n",
+      "2:19: accounting.show_all_users: \"sometimes\" is not a boolean "
+      "(expected true, false, yes or no)" },
     { "address count mismatch",
       "nodes:\n  - name: node[1-4]\n    address: 10.0.0.[1-3]\n",
       "3:14: nodes[0].address: 10.0.0.[1-3] expands to 3 addresses but name "
@@ -510,6 +543,39 @@ static void test_bad_hostlist (void **state)
     expect_error ("nodes:\n  - name: node[1-\n", want);
 }
 
+/* staging.cache_bytes: plain bytes, or K, M, G, T (powers of 1024) with
+ * an optional B or iB, in any case. */
+static void test_cache_bytes (void **state)
+{
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } cases[] = {
+        { "0", 0 },
+        { "1048577", 1048577 },
+        { "4K", 4096 },
+        { "512kb", 512 << 10 },
+        { "3M", 3 << 20 },
+        { "10G", 10ULL << 30 },
+        { "2GiB", 2ULL << 30 },
+        { "1t", 1ULL << 40 },
+        { "8191P", 8191ULL << 50 },
+    };
+    aios_error_t err = { "" };
+    char yaml[128];
+    size_t i;
+
+    for (i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        struct aios_conf *c;
+        snprintf (yaml, sizeof (yaml), "staging:\n  cache_bytes: %s\n" NODE1,
+                  cases[i].text);
+        if (!(c = load_text (yaml, &err)))
+            fail_msg ("%s: %s", cases[i].text, err.text);
+        assert_int_equal (c->cache_bytes, cases[i].bytes);
+        conf_destroy (c);
+    }
+}
+
 static void test_cannot_open (void **state)
 {
     aios_error_t err;
@@ -600,6 +666,7 @@ int main (void)
         cmocka_unit_test (test_bad_size),
         cmocka_unit_test (test_bad_time),
         cmocka_unit_test (test_bad_hostlist),
+        cmocka_unit_test (test_cache_bytes),
         cmocka_unit_test (test_cannot_open),
         cmocka_unit_test (test_invalid_args),
         cmocka_unit_test (test_destroy_keeps_errno),
