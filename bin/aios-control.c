@@ -1,9 +1,11 @@
-/* aios-control - change jobs in the queue (like scontrol hold/release) */
+/* aios-control - change jobs, nodes and the controller (like scontrol) */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "parse.h"
@@ -12,39 +14,153 @@
 static const char *usage_text =
     "Usage: aios-control hold JOBID[,JOBID...] [JOBID...]\n"
     "       aios-control release JOBID[,JOBID...] [JOBID...]\n"
+    "       aios-control requeue JOBID[,JOBID...] [JOBID...]\n"
+    "       aios-control update job JOBID KEY=VALUE [KEY=VALUE...]\n"
     "       aios-control drain NODES reason=TEXT\n"
     "       aios-control resume NODES\n"
-    "       aios-control show job JOBID | node NAME\n"
+    "       aios-control show job JOBID | node NAME | partition [NAME] | config\n"
+    "                    [--json]\n"
+    "       aios-control reconfigure\n"
+    "       aios-control shutdown\n"
     "       aios-control diag\n"
     "hold/release: keep pending jobs from starting (reason JobHeldUser), or\n"
     "let them; the job's owner, an operator or root.\n"
+    "requeue: put running (and finished) jobs back in the queue; a running\n"
+    "one is killed first.  It runs again from the start; AIOS_RESTART_COUNT\n"
+    "counts the times.  The job's owner, an operator or root.\n"
+    "update: change a job, all the keys or none: TimeLimit= (Time=; owners\n"
+    "may only lower it, also while it runs), and while it is pending\n"
+    "Partition=, Name= (JobName=), Nice= (owners may only raise it) and\n"
+    "Priority= (a fixed priority; owners may only lower it).\n"
     "drain/resume: no new jobs on NODES (a host list such as node[1-4]),\n"
     "running ones go on; or take them again.  Operators and root only.\n"
-    "show: everything the controller knows about a job or a node (JSON).\n"
+    "show: a job or a node (JSON), the partitions, or the running\n"
+    "configuration; --json for JSON.\n"
+    "reconfigure: read the configuration file again (a broken one is refused\n"
+    "and the running one kept).  shutdown: stop the controller; running\n"
+    "jobs go on.  Both for operators and root only.\n"
     "diag: the scheduler's and the controller's counters.\n"
     "\n"
     "  -h, --help      show this help\n"
     "  -V, --version   show the version\n";
 
-static void add_ids (json_t *ids, const char *arg)
+/* One request, its reply dropped: exits 1 with the controller's error. */
+static void call (json_t *req)
 {
-    char *copy = cli_xstrdup (arg), *save = NULL, *tok;
+    struct aios_client *c = cli_connect ();
+
+    json_decref (cli_rpc (c, req));
+    aios_client_close (c);
+}
+
+static long job_id (const char *s)
+{
     aios_error_t err;
     long id;
 
-    for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
-        if (parse_long (tok, 1, LONG_MAX, &id, &err) < 0)
-            cli_usage_error ("invalid job id \"%s\"", tok);
-        json_array_append_new (ids, json_integer (id));
-    }
+    if (parse_long (s, 1, LONG_MAX, &id, &err) < 0)
+        cli_usage_error ("invalid job id \"%s\"", s);
+    return id;
+}
+
+static void add_ids (json_t *ids, const char *arg)
+{
+    char *copy = cli_xstrdup (arg), *save = NULL, *tok;
+
+    for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+        json_array_append_new (ids, json_integer (job_id (tok)));
     free (copy);
 }
 
+/* hold, release: JOBID[,JOBID...] [JOBID...] */
+static int jobs_cmd (const char *cmd, int argc, char **argv)
+{
+    json_t *ids, *req;
+    int i;
+
+    if (argc < 1)
+        cli_usage_error ("%s: no job id given", cmd);
+    ids = json_array ();
+    for (i = 0; i < argc; i++)
+        add_ids (ids, argv[i]);
+    req = proto_request (cmd, 0);
+    json_object_set_new (req, "ids", ids);
+    call (req);
+    return CLI_OK;
+}
+
+/* requeue JOBID...: each refusal is printed; exit 1 if there was one. */
+static int requeue_cmd (const char *cmd, int argc, char **argv)
+{
+    struct aios_client *c;
+    json_t *ids, *req, *rep, *v;
+    size_t i;
+    int k, rc = CLI_OK;
+
+    if (argc < 1)
+        cli_usage_error ("%s: no job id given", cmd);
+    ids = json_array ();
+    for (k = 0; k < argc; k++)
+        add_ids (ids, argv[k]);
+    req = proto_request (cmd, 0);
+    json_object_set_new (req, "ids", ids);
+    c = cli_connect ();
+    rep = cli_rpc (c, req);
+    json_array_foreach (json_object_get (rep, "errors"), i, v) {
+        cli_warn ("%s", json_string_value (v));
+        rc = CLI_ERROR;
+    }
+    json_decref (rep);
+    aios_client_close (c);
+    return rc;
+}
+
+/* update job JOBID KEY=VALUE...  (or scontrol's "update JobId=JOBID ...") */
+static int update (const char *cmd, int argc, char **argv)
+{
+    json_t *req, *set;
+    long id;
+    int i;
+
+    if (argc >= 1 && !strncasecmp (argv[0], "jobid=", 6)) {
+        id = job_id (argv[0] + 6);
+        i = 1;
+    } else if (argc >= 2 && !strcmp (argv[0], "job")) {
+        id = job_id (argv[1]);
+        i = 2;
+    } else
+        cli_usage_error ("%s: expected \"job JOBID KEY=VALUE...\"", cmd);
+    if (i >= argc)
+        cli_usage_error ("%s: nothing to change (give KEY=VALUE, such as "
+                         "TimeLimit=1:00:00)", cmd);
+    set = json_object ();
+    for (; i < argc; i++) {
+        const char *eq = strchr (argv[i], '=');
+        int len = eq ? (int)(eq - argv[i]) : 0;
+        char *key;
+        if (len == 0)
+            cli_usage_error ("%s: expected KEY=VALUE, got \"%s\"", cmd, argv[i]);
+        key = cli_xmalloc ((size_t)len + 1);
+        memcpy (key, argv[i], (size_t)len);
+        if (json_object_get (set, key)) {
+            free (key);
+            cli_usage_error ("%s: %.*s given twice", cmd, len, argv[i]);
+        }
+        json_object_set_new (set, key, json_string (eq + 1));
+        free (key);
+    }
+    req = proto_request ("update", 0);
+    json_object_set_new (req, "id", json_integer (id));
+    json_object_set_new (req, "set", set);
+    call (req);
+    return CLI_OK;
+}
+
+/* drain NODES reason=TEXT, resume NODES */
 static int drain (const char *cmd, int argc, char **argv)
 {
     bool on = !strcmp (cmd, "drain");
     const char *reason = NULL;
-    struct aios_client *c;
     json_t *req;
     int i;
 
@@ -64,101 +180,283 @@ static int drain (const char *cmd, int argc, char **argv)
     json_object_set_new (req, "drain", json_boolean (on));
     if (reason)
         json_object_set_new (req, "reason", json_string (reason));
-    c = cli_connect ();
-    json_decref (cli_rpc (c, req));
-    aios_client_close (c);
+    call (req);
     return CLI_OK;
 }
 
-static int show (int argc, char **argv)
+/* --- show ------------------------------------------------------------------ */
+
+static void print_indented (json_t *o)
+{
+    json_dumpf (o, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    putchar ('\n');
+}
+
+static void show_job (struct aios_client *c, const char *arg)
+{
+    long id = job_id (arg);
+    json_t *req = proto_request ("queue", 0), *rep, *found;
+
+    json_object_set_new (req, "ids", json_pack ("[I]", (json_int_t)id));
+    rep = cli_rpc (c, req);
+    if (!(found = json_array_get (json_object_get (rep, "jobs"), 0)))
+        cli_die ("no job %ld (unknown or purged from the queue)", id);
+    print_indented (found);
+    json_decref (rep);
+}
+
+static void show_node (struct aios_client *c, const char *name)
+{
+    json_t *rep = cli_rpc (c, proto_request ("nodes", 0)), *found = NULL, *v;
+    size_t i;
+
+    json_array_foreach (json_object_get (rep, "nodes"), i, v)
+        if (!strcmp (cli_jstr (v, "name", ""), name))
+            found = v;
+    if (!found)
+        cli_die ("no node %s", name);
+    print_indented (found);
+    json_decref (rep);
+}
+
+static void print_partition (json_t *p)
+{
+    char t[32];
+
+    printf ("PartitionName=%s Default=%s State=%s Priority=%lld\n",
+            cli_jstr (p, "name", "?"),
+            json_is_true (json_object_get (p, "default")) ? "YES" : "NO",
+            cli_jstr (p, "state", "?"), cli_jint (p, "priority"));
+    printf ("   Nodes=%s TotalNodes=%lld UsableNodes=%lld\n",
+            cli_jstr (p, "nodes", ""), cli_jint (p, "total_nodes"),
+            cli_jint (p, "usable_nodes"));
+    printf ("   TotalCPUs=%lld IdleCPUs=%lld TotalGPUs=%lld IdleGPUs=%lld\n",
+            cli_jint (p, "cpus"), cli_jint (p, "cpus_idle"), cli_jint (p, "gpus"),
+            cli_jint (p, "gpus_idle"));
+    printf ("   MaxTime=%s PendingJobs=%lld RunningJobs=%lld\n",
+            format_time ((long)cli_jint (p, "max_time"), t, sizeof (t)),
+            cli_jint (p, "jobs_pending"), cli_jint (p, "jobs_running"));
+}
+
+static void show_partitions (struct aios_client *c, const char *name, bool json)
+{
+    json_t *req = proto_request ("partitions", 0), *rep, *parts, *p;
+    size_t i;
+
+    if (name)
+        json_object_set_new (req, "name", json_string (name));
+    rep = cli_rpc (c, req);
+    parts = json_object_get (rep, "partitions");
+    if (json)
+        cli_print_json ("partitions", parts);
+    else
+        json_array_foreach (parts, i, p) {
+            if (i > 0)
+                putchar ('\n');
+            print_partition (p);
+        }
+    json_decref (rep);
+}
+
+/* A scalar as text; NULL for objects and arrays. */
+static char *scalar_text (json_t *v)
+{
+    char buf[64];
+
+    if (json_is_string (v))
+        return cli_xstrdup (json_string_value (v));
+    if (json_is_integer (v))
+        snprintf (buf, sizeof (buf), "%lld", (long long)json_integer_value (v));
+    else if (json_is_real (v))
+        snprintf (buf, sizeof (buf), "%g", json_real_value (v));
+    else if (json_is_boolean (v))
+        snprintf (buf, sizeof (buf), "%s", json_is_true (v) ? "true" : "false");
+    else
+        return NULL;
+    return cli_xstrdup (buf);
+}
+
+/* "a,b" for an array of scalars; NULL if it holds anything else. */
+static char *list_text (json_t *a)
+{
+    size_t i, len = 1;
+    json_t *v;
+    char *out, *s;
+
+    json_array_foreach (a, i, v) {
+        if (!(s = scalar_text (v)))
+            return NULL;
+        len += strlen (s) + 1;
+        free (s);
+    }
+    if (json_array_size (a) == 0)
+        return cli_xstrdup ("(none)");
+    out = cli_xmalloc (len);
+    json_array_foreach (a, i, v) {
+        s = scalar_text (v);
+        if (i > 0)
+            strcat (out, ",");
+        strcat (out, s);
+        free (s);
+    }
+    return out;
+}
+
+/* Flatten v into lines (key -> text): mappings by dotted keys, lists of
+ * named entries (nodes, partitions, QOS) by their names (entry: v is one,
+ * its name is in the key already). */
+static void flatten (json_t *lines, const char *prefix, json_t *v, bool entry)
+{
+    char key[512];
+    const char *k;
+    json_t *e;
+    size_t i;
+    char *s;
+
+    if ((s = json_is_array (v) ? list_text (v) : scalar_text (v))) {
+        json_object_set_new (lines, prefix, json_string (s));
+        free (s);
+    } else if (json_is_object (v)) {
+        json_object_foreach (v, k, e) {
+            if (entry && !strcmp (k, "name"))
+                continue;
+            snprintf (key, sizeof (key), "%s%s%s", prefix, *prefix ? "." : "", k);
+            flatten (lines, key, e, false);
+        }
+    } else if (json_is_array (v)) {
+        json_array_foreach (v, i, e) {
+            snprintf (key, sizeof (key), "%s.%s", prefix, cli_jstr (e, "name", "?"));
+            flatten (lines, key, e, true);
+        }
+    }
+}
+
+static void show_config (struct aios_client *c, bool json)
+{
+    json_t *rep = cli_rpc (c, proto_request ("config", 0)), *conf, *lines, *v;
+    const char *k;
+    int width = 0;
+
+    conf = json_object_get (rep, "config");
+    if (json) {
+        cli_print_json ("config", conf);
+        json_decref (rep);
+        return;
+    }
+    if (!(lines = json_object ()))
+        cli_die ("out of memory");
+    flatten (lines, "", conf, false);
+    json_object_foreach (lines, k, v)
+        if ((int)strlen (k) > width)
+            width = (int)strlen (k);
+    json_object_foreach (lines, k, v)
+        printf ("%-*s = %s\n", width, k, json_string_value (v));
+    json_decref (lines);
+    json_decref (rep);
+}
+
+/* show job ID | node NAME | partition [NAME] | config, --json anywhere */
+static int show (const char *cmd, int argc, char **argv)
 {
     struct aios_client *c;
-    json_t *req, *rep, *list, *found = NULL, *v;
-    aios_error_t err;
-    size_t i;
-    long id;
+    const char *what, *arg = NULL;
+    bool json = false;
+    int i, n = 0;
 
-    if (argc != 2 || (strcmp (argv[0], "job") && strcmp (argv[0], "node")))
-        cli_usage_error ("show: expected \"job JOBID\" or \"node NAME\"");
-    c = cli_connect ();
-    if (!strcmp (argv[0], "job")) {
-        if (parse_long (argv[1], 1, LONG_MAX, &id, &err) < 0)
-            cli_usage_error ("invalid job id \"%s\"", argv[1]);
-        req = proto_request ("queue", 0);
-        json_object_set_new (req, "ids", json_pack ("[i]", (int)id));
-        rep = cli_rpc (c, req);
-        list = json_object_get (rep, "jobs");
-        found = json_array_get (list, 0);
-        if (!found)
-            cli_die ("no job %ld (unknown or purged from the queue)", id);
-    } else {
-        rep = cli_rpc (c, proto_request ("nodes", 0));
-        json_array_foreach (json_object_get (rep, "nodes"), i, v)
-            if (!strcmp (cli_jstr (v, "name", ""), argv[1]))
-                found = v;
-        if (!found)
-            cli_die ("no node %s", argv[1]);
+    for (i = 0; i < argc; i++) {
+        if (!strcmp (argv[i], "--json"))
+            json = true;
+        else if (n == 0)
+            argv[n++] = argv[i];
+        else if (n == 1)
+            arg = argv[n++] = argv[i];
+        else
+            cli_usage_error ("%s: unexpected \"%s\"", cmd, argv[i]);
     }
-    json_dumpf (found, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    putchar ('\n');
-    json_decref (rep);
+    what = n > 0 ? argv[0] : "";
+    if ((!strcmp (what, "job") || !strcmp (what, "node")) && !arg)
+        cli_usage_error ("%s %s: give a %s", cmd, what,
+                         !strcmp (what, "job") ? "job id" : "node name");
+    if (!strcmp (what, "config") && arg)
+        cli_usage_error ("%s config: unexpected \"%s\"", cmd, arg);
+    if (strcmp (what, "job") && strcmp (what, "node") && strcmp (what, "partition")
+        && strcmp (what, "config"))
+        cli_usage_error ("%s: expected \"job JOBID\", \"node NAME\", "
+                         "\"partition [NAME]\" or \"config\"", cmd);
+    c = cli_connect ();
+    if (!strcmp (what, "job"))
+        show_job (c, arg);
+    else if (!strcmp (what, "node"))
+        show_node (c, arg);
+    else if (!strcmp (what, "partition"))
+        show_partitions (c, arg, json);
+    else
+        show_config (c, json);
     aios_client_close (c);
     return CLI_OK;
 }
 
-static int diag (int argc)
+/* --- the controller -------------------------------------------------------- */
+
+static int diag (const char *cmd, int argc, char **argv)
 {
     struct aios_client *c;
     json_t *rep;
 
+    (void)argv;
     if (argc != 0)
-        cli_usage_error ("diag takes no arguments");
+        cli_usage_error ("%s takes no arguments", cmd);
     c = cli_connect ();
     rep = cli_rpc (c, proto_request ("stats", 0));
     json_object_del (rep, "seq");
-    json_dumpf (rep, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    putchar ('\n');
+    print_indented (rep);
     json_decref (rep);
     aios_client_close (c);
     return CLI_OK;
 }
 
+/* reconfigure, shutdown */
+static int controller_cmd (const char *cmd, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        cli_usage_error ("%s takes no arguments", cmd);
+    call (proto_request (cmd, 0));
+    return CLI_OK;
+}
+
+static const struct {
+    const char *name;
+    int (*fn) (const char *cmd, int argc, char **argv);
+} commands[] = {
+    { "hold", jobs_cmd },
+    { "release", jobs_cmd },
+    { "requeue", requeue_cmd },
+    { "update", update },
+    { "drain", drain },
+    { "resume", drain },
+    { "show", show },
+    { "reconfigure", controller_cmd },
+    { "shutdown", controller_cmd },
+    { "diag", diag },
+};
+
 int main (int argc, char **argv)
 {
-    struct aios_client *c;
-    json_t *ids, *req, *rep;
-    const char *cmd;
-    int k;
+    size_t i;
 
     cli_init (argv[0]);
     if (argc < 2)
-        cli_usage_error ("no command given (hold or release)");
+        cli_usage_error ("no command given");
     if (!strcmp (argv[1], "-h") || !strcmp (argv[1], "--help")) {
         fputs (usage_text, stdout);
         return CLI_OK;
     }
     if (!strcmp (argv[1], "-V") || !strcmp (argv[1], "--version"))
         cli_version ();
-    cmd = argv[1];
-    if (!strcmp (cmd, "drain") || !strcmp (cmd, "resume"))
-        return drain (cmd, argc - 2, argv + 2);
-    if (!strcmp (cmd, "show"))
-        return show (argc - 2, argv + 2);
-    if (!strcmp (cmd, "diag"))
-        return diag (argc - 2);
-    if (strcmp (cmd, "hold") != 0 && strcmp (cmd, "release") != 0)
-        cli_usage_error ("unknown command \"%s\" (expected hold, release, "
-                         "drain, resume, show or diag)", cmd);
-    if (argc < 3)
-        cli_usage_error ("%s: no job id given", cmd);
-    ids = json_array ();
-    for (k = 2; k < argc; k++)
-        add_ids (ids, argv[k]);
-    req = proto_request (cmd, 0);
-    json_object_set_new (req, "ids", ids);
-    c = cli_connect ();
-    rep = cli_rpc (c, req);
-    json_decref (rep);
-    aios_client_close (c);
-    return CLI_OK;
+    for (i = 0; i < sizeof (commands) / sizeof (commands[0]); i++)
+        if (!strcmp (argv[1], commands[i].name))
+            return commands[i].fn (argv[1], argc - 2, argv + 2);
+    cli_usage_error ("unknown command \"%s\" (expected hold, release, update, "
+                     "drain, resume, show, reconfigure, shutdown or diag)", argv[1]);
 }
