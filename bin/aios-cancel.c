@@ -15,6 +15,7 @@
 static const char *usage_text =
     "Usage: aios-cancel [OPTIONS] [ID...]\n"
     "Cancel the jobs given by id, and/or those matching every filter given.\n"
+    "An array's id cancels every task of it; ID_TASK one task.\n"
     "With ids and filters, only the ids that match the filters are cancelled.\n"
     "\n"
     "  -u, --user=USER      jobs of USER\n"
@@ -41,6 +42,7 @@ static const char *shortopts = "u:n:t:s:vhV";
 
 struct cancel {
     json_t *ids; /* NULL: none given */
+    json_t *tasks; /* [[ARRAYID, TASK]...], NULL: none given */
     const char *user;
     const char *name;
     const char *state; /* canonical name */
@@ -67,11 +69,26 @@ static int parse_sig (const char *arg)
     return sig;
 }
 
+/* "ID" (a job, or every task of the array ID) or "ID_TASK" (one task). */
 static void add_id (struct cancel *k, const char *arg)
 {
     aios_error_t err;
-    long id;
+    long id, task;
+    const char *us = strchr (arg, '_');
 
+    if (us) {
+        char head[32];
+        snprintf (head, sizeof (head), "%.*s", (int)(us - arg), arg);
+        if (parse_long (head, 1, LONG_MAX, &id, &err) < 0
+            || parse_long (us + 1, 0, AIOS_ARRAY_MAX_ID, &task, &err) < 0)
+            cli_usage_error ("invalid job id \"%s\" (expected ID or "
+                             "ARRAYID_TASK)", arg);
+        if ((!k->tasks && !(k->tasks = json_array ()))
+            || json_array_append_new (k->tasks, json_pack ("[I I]", (json_int_t)id,
+                                                           (json_int_t)task)) < 0)
+            cli_die ("out of memory");
+        return;
+    }
     if (parse_long (arg, 1, LONG_MAX, &id, &err) < 0)
         cli_usage_error ("invalid job id \"%s\"", arg);
     if ((!k->ids && !(k->ids = json_array ()))
@@ -100,7 +117,7 @@ static void parse_args (struct cancel *k, int argc, char **argv)
     }
     for (; optind < argc; optind++)
         add_id (k, argv[optind]);
-    if (!k->ids && !k->user && !k->name && !k->state)
+    if (!k->ids && !k->tasks && !k->user && !k->name && !k->state)
         cli_usage_error ("no job ids or filters given");
 }
 
@@ -109,6 +126,7 @@ static json_t *cancel_request (const struct cancel *k)
     json_t *req = proto_request ("cancel", 0);
 
     if (!req || (k->ids && json_object_set (req, "ids", k->ids) < 0)
+        || (k->tasks && json_object_set (req, "tasks", k->tasks) < 0)
         || (k->user && json_object_set_new (req, "user", json_string (k->user)) < 0)
         || (k->name && json_object_set_new (req, "name", json_string (k->name)) < 0)
         || (k->state
@@ -155,6 +173,7 @@ int main (int argc, char **argv)
     rc = report (&k, done, errors);
     json_decref (rep);
     json_decref (k.ids);
+    json_decref (k.tasks);
     aios_client_close (c);
     if (fflush (stdout) != 0 || ferror (stdout))
         cli_die ("standard output: %s", strerror (errno));

@@ -47,6 +47,9 @@ static const char *usage_text =
     "                                with --json, one JSON object per line\n"
     "      --steps=JOBID             the job's steps (aios-run) with their\n"
     "                                states and exit codes\n"
+    "  -r, --array                   one row per array task (pending tasks of\n"
+    "                                an array are folded into one row\n"
+    "                                12_[4-99%10] otherwise)\n"
     "  -h, --noheader                print no header line\n"
     "      --json                    print the jobs as JSON\n"
     "      --help                    show this help\n"
@@ -62,6 +65,7 @@ static const struct option opts[] = {
     { "partition", required_argument, NULL, 'p' },
     { "format", required_argument, NULL, 'o' },
     { "noheader", no_argument, NULL, 'h' },
+    { "array", no_argument, NULL, 'r' },
     { "json", no_argument, NULL, OPT_JSON },
     { "start", no_argument, NULL, OPT_START },
     { "why", required_argument, NULL, OPT_WHY },
@@ -72,7 +76,7 @@ static const struct option opts[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
-static const char *shortopts = "j:u:t:p:o:hV";
+static const char *shortopts = "j:u:t:p:o:hrV";
 
 static const char *default_format = "%i %P %j %u %T %M %D %R";
 static const char *start_format = "%.6i %.9P %.10j %.8u %.2t %.19S %.4y %.6D %.12Y %R";
@@ -91,6 +95,7 @@ struct query {
     long steps;     /* job id, 0 = none */
     bool watch;
     bool stats;
+    bool array;     /* -r: one row per array task */
 };
 
 /* --- reading a job object ------------------------------------------------ */
@@ -144,9 +149,19 @@ static long long job_cpus (json_t *job)
 /* Returns the text of one cell: buf, or a string borrowed from job. */
 typedef const char *(*field_f) (json_t *job, double now, char *buf, size_t len);
 
+/* "12", an array task "12_3", or pending tasks folded "12_[4-99%10]". */
 static const char *f_id (json_t *job, double now, char *buf, size_t len)
 {
-    snprintf (buf, len, "%lld", cli_jint (job, "id"));
+    const char *fold = cli_jstr (job, "array_fold", NULL);
+
+    if (fold)
+        snprintf (buf, len, "%lld_[%s]", cli_jint (job, "array_job_id"), fold);
+    else if (cli_jint (job, "array_job_id") > 0)
+        snprintf (buf, len, "%lld_%lld", cli_jint (job, "array_job_id"),
+                  cli_jint (job, "array_task_id"));
+    else
+        snprintf (buf, len, "%lld", cli_jint (job, "id"));
+    (void)now;
     return buf;
 }
 
@@ -209,10 +224,34 @@ static const char *f_reason (json_t *job, double now, char *buf, size_t len)
     return cli_jstr (job, "reason", "None");
 }
 
+/* "45% 120M/260M" of a STAGING job's copies; NULL when not staging. */
+static const char *stage_progress (json_t *job, char *buf, size_t len)
+{
+    json_t *st = json_object_get (job, "staging");
+    json_int_t done = cli_jint (st, "done"), total = cli_jint (st, "total");
+    char d[24], t[24];
+
+    if (!st)
+        return NULL;
+    if (total <= 0) {
+        snprintf (buf, len, "starting");
+        return buf;
+    }
+    format_size_mb ((uint64_t)(done >> 20), d, sizeof (d));
+    format_size_mb ((uint64_t)((total + (1 << 20) - 1) >> 20), t, sizeof (t));
+    snprintf (buf, len, "%d%% %s/%s", (int)(done * 100 / total), d, t);
+    return buf;
+}
+
 static const char *f_where (json_t *job, double now, char *buf, size_t len)
 {
     const char *nodelist = cli_jstr (job, "nodelist", NULL);
+    char prog[96];
 
+    if (stage_progress (job, prog, sizeof (prog))) {
+        snprintf (buf, len, "%s (Staging %s)", nodelist ? nodelist : "", prog);
+        return buf;
+    }
     if (nodelist)
         return nodelist;
     snprintf (buf, len, "(%s)", cli_jstr (job, "reason", "None"));
@@ -301,7 +340,7 @@ static const struct field {
     field_f get;
     const char *needs;
 } fields[] = {
-    { 'i', "JOBID", f_id, "id" },
+    { 'i', "JOBID", f_id, "id,array_job_id,array_task_id,array_throttle" },
     { 'P', "PARTITION", f_partition, "partition" },
     { 'j', "NAME", f_name, "name" },
     { 'u', "USER", f_user, "user" },
@@ -311,7 +350,7 @@ static const struct field {
     { 'l', "TIME_LIMIT", f_limit, "time_limit" },
     { 'D', "NODES", f_nodes, "alloc,nodes" },
     { 'C', "CPUS", f_cpus, "alloc,ntasks,cpus_per_task" },
-    { 'R', "NODELIST(REASON)", f_where, "nodelist,reason,state" },
+    { 'R', "NODELIST(REASON)", f_where, "nodelist,reason,state,staging" },
     { 'N', "NODELIST", f_nodelist, "nodelist" },
     { 'r', "REASON", f_reason, "reason" },
     { 'V', "SUBMIT_TIME", f_submit, "submit_time" },
@@ -506,6 +545,56 @@ static void layout_print (const struct layout *l, json_t *job, double now)
     putchar ('\n');
 }
 
+/* squeue folds the pending tasks of an array into one row, "12_[4-99%10]",
+ * at the place of its first one.  Returns a new array of rows. */
+static json_t *fold_arrays (json_t *jobs)
+{
+    json_t *rows = json_array (), *folds = json_object (), *job;
+    size_t i;
+
+    json_array_foreach (jobs, i, job) {
+        json_int_t aid = cli_jint (job, "array_job_id");
+        char key[32];
+        json_t *f, *tasks;
+        if (aid <= 0 || !job_pending (job)) {
+            json_array_append (rows, job);
+            continue;
+        }
+        snprintf (key, sizeof (key), "%lld", (long long)aid);
+        if (!(f = json_object_get (folds, key))) {
+            f = json_deep_copy (job);
+            json_object_set_new (f, "tasks", json_array ());
+            json_object_set_new (folds, key, f);
+            json_array_append (rows, f);
+        }
+        tasks = json_object_get (f, "tasks");
+        json_array_append_new (tasks, json_integer (cli_jint (job, "array_task_id")));
+    }
+    json_array_foreach (rows, i, job) {
+        json_t *tasks = json_object_get (job, "tasks");
+        char buf[512];
+        size_t n = json_array_size (tasks), k, o;
+        int *v;
+        if (!tasks)
+            continue;
+        if (n > 1 || cli_jint (job, "array_throttle") > 0) {
+            v = cli_xmalloc ((n + 1) * sizeof (*v));
+            for (k = 0; k < n; k++)
+                v[k] = (int)json_integer_value (json_array_get (tasks, k));
+            format_array (v, (int)n, buf, sizeof (buf) - 16);
+            o = strlen (buf);
+            if (cli_jint (job, "array_throttle") > 0)
+                snprintf (buf + o, sizeof (buf) - o, "%%%lld",
+                          cli_jint (job, "array_throttle"));
+            free (v);
+            json_object_set_new (job, "array_fold", json_string (buf));
+        }
+        json_object_del (job, "tasks");
+    }
+    json_decref (folds);
+    return rows;
+}
+
 static void print_table (const struct query *q, json_t *jobs, double now)
 {
     struct layout *l = q->format ? layout_compile (q->format) : layout_default ();
@@ -594,6 +683,7 @@ static void apply_option (struct query *q, int c, const char *arg)
     case 'p': q->partition = arg; break;
     case 'o': q->format = arg; break;
     case 'h': q->noheader = true; break;
+    case 'r': q->array = true; break;
     case OPT_JSON: q->json = true; break;
     case OPT_START: q->start = true; break;
     case OPT_STATS: q->stats = true; break;
@@ -656,6 +746,11 @@ static json_t *layout_needs (const struct layout *l)
              tok = strtok_r (NULL, ",", &save))
             json_array_append_new (names, json_string (tok));
     }
+    /* what folding array tasks reads */
+    json_array_append_new (names, json_string ("state"));
+    json_array_append_new (names, json_string ("array_job_id"));
+    json_array_append_new (names, json_string ("array_task_id"));
+    json_array_append_new (names, json_string ("array_throttle"));
     if (!names)
         cli_die ("out of memory");
     return names;
@@ -684,8 +779,21 @@ static json_t *queue_request (const struct query *q)
 
 /* --- why and stats -------------------------------------------------------- */
 
+/* " mnist:2 (shard), labels:1" */
+static void print_datasets (json_t *r)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach (json_object_get (r, "stage_in"), i, v)
+        printf ("%s %s:%lld%s", i ? "," : "", cli_jstr (v, "name", "?"),
+                cli_jint (v, "version"),
+                json_is_true (json_object_get (v, "shard")) ? " (shard)" : "");
+}
+
 static void print_why (json_t *r)
 {
+    char prog[96];
     const char *state = cli_jstr (r, "state", "?");
     json_t *a, *v;
     size_t i;
@@ -701,6 +809,12 @@ static void print_why (json_t *r)
         if (jreal (r, "start_time") > 0)
             printf (" since %s", format_stamp (jreal (r, "start_time"), buf,
                                                  sizeof (buf)));
+        if (stage_progress (r, prog, sizeof (prog))) {
+            printf (": copying its datasets to its nodes, %s:", prog);
+            print_datasets (r);
+            printf ("\n");
+            return;
+        }
         printf (": it is not waiting.\n");
         return;
     }
@@ -949,8 +1063,13 @@ int main (int argc, char **argv)
         now = (double)time (NULL);
     if (q.json)
         cli_print_json ("jobs", jobs);
-    else
+    else if (q.array)
         print_table (&q, jobs, now);
+    else {
+        json_t *rows = fold_arrays (jobs);
+        print_table (&q, rows, now);
+        json_decref (rows);
+    }
     json_decref (rep);
     aios_client_close (c);
     json_decref (q.ids);

@@ -39,8 +39,10 @@ static const char *usage_text =
     "  -C, --constraint=LIST     only nodes with all these features (a,b)\n"
     "  -q, --qos=NAME            quality of service [normal]\n"
     "      --nice[=N]            lower the job's priority by N [100]\n"
-    "  -o, --output=PATTERN      stdout file [aios-%j.out]; %j job id,\n"
-    "                            %x job name, %u user, %N node, %% a '%'\n"
+    "  -o, --output=PATTERN      stdout file [aios-%j.out, arrays\n"
+    "                            aios-%A_%a.out]; %j job id, %x job name,\n"
+    "                            %u user, %N node, %A array id, %a task id,\n"
+    "                            %% a '%'\n"
     "  -e, --error=PATTERN       stderr file [with stdout]\n"
     "  -D, --chdir=DIR           working directory [the current directory]\n"
     "      --export=WHAT         ALL (default), NONE, or VAR[=VALUE],...\n"
@@ -59,8 +61,27 @@ static const char *usage_text =
     "                            DependencyNeverSatisfied]\n"
     "      --test-only           print when and where the job would start;\n"
     "                            do not submit it\n"
+    "  -a, --array=SPEC          a job array: 0-99, 1,3,5, 0-15:4; %N at the\n"
+    "                            end runs at most N tasks at once (0-99%10)\n"
+    "      --requeue             requeue the job when a node of it fails\n"
+    "      --no-requeue          end it NODE_FAIL instead [the default]\n"
+    "      --signal=[B:]SIG[@SECONDS]  send SIG SECONDS [60] before the time\n"
+    "                            limit: to every process of the job, or with\n"
+    "                            B: to the batch shell only\n"
+    "      --stage-in=NAME[:VERSION][,shard]  copy a catalog dataset to each\n"
+    "                            node's scratch first (repeatable); with\n"
+    "                            shard, node i of N gets rows [i*n/N,(i+1)*n/N)\n"
+    "      --stage-out=PATH:MODEL  register PATH (in the job's scratch) as a\n"
+    "                            new version of MODEL when the job ends\n"
+    "      --stage-out-when=success|always  [success]\n"
+    "      --gres=gpu[:TYPE]:N   as --gpus-per-node=N\n"
+    "      --ntasks-per-node=N   N tasks on each node (with --nodes)\n"
+    "  -A, --account=NAME        account, recorded for aios-acct\n"
+    "      --ignore-unsupported  warn about sbatch options AIOS does not\n"
+    "                            support instead of refusing the job\n"
     "  -W, --wait                wait for the job to end; exit with its exit\n"
-    "                            code (128+signal if killed)\n"
+    "                            code (128+signal if killed); for an array,\n"
+    "                            the highest of its tasks'\n"
     "  -h, --help                show this help\n"
     "  -V, --version             show the version\n";
 
@@ -74,6 +95,16 @@ enum {
     OPT_NICE,
     OPT_TEST_ONLY,
     OPT_KILL_DEP,
+    OPT_REQUEUE,
+    OPT_NO_REQUEUE,
+    OPT_SIGNAL,
+    OPT_STAGE_IN,
+    OPT_STAGE_OUT,
+    OPT_STAGE_OUT_WHEN,
+    OPT_GRES,
+    OPT_TASKS_PER_NODE,
+    OPT_IGNORE_UNSUPPORTED,
+    OPT_UNSUPPORTED,
 };
 
 static const struct option opts[] = {
@@ -102,11 +133,61 @@ static const struct option opts[] = {
     { "wrap", required_argument, NULL, OPT_WRAP },
     { "parsable", no_argument, NULL, OPT_PARSABLE },
     { "wait", no_argument, NULL, 'W' },
+    { "array", required_argument, NULL, 'a' },
+    { "requeue", no_argument, NULL, OPT_REQUEUE },
+    { "no-requeue", no_argument, NULL, OPT_NO_REQUEUE },
+    { "signal", required_argument, NULL, OPT_SIGNAL },
+    { "stage-in", required_argument, NULL, OPT_STAGE_IN },
+    { "stage-out", required_argument, NULL, OPT_STAGE_OUT },
+    { "stage-out-when", required_argument, NULL, OPT_STAGE_OUT_WHEN },
+    { "gres", required_argument, NULL, OPT_GRES },
+    { "ntasks-per-node", required_argument, NULL, OPT_TASKS_PER_NODE },
+    { "account", required_argument, NULL, 'A' },
+    { "ignore-unsupported", no_argument, NULL, OPT_IGNORE_UNSUPPORTED },
+    /* sbatch options AIOS does not support: named in an error (a warning
+     * with --ignore-unsupported) rather than "unknown option" */
+    { "mail-type", required_argument, NULL, OPT_UNSUPPORTED },
+    { "mail-user", required_argument, NULL, OPT_UNSUPPORTED },
+    { "mem-per-cpu", required_argument, NULL, OPT_UNSUPPORTED },
+    { "mem-per-gpu", required_argument, NULL, OPT_UNSUPPORTED },
+    { "cpus-per-gpu", required_argument, NULL, OPT_UNSUPPORTED },
+    { "gpus-per-task", required_argument, NULL, OPT_UNSUPPORTED },
+    { "nodelist", required_argument, NULL, OPT_UNSUPPORTED },
+    { "exclude", required_argument, NULL, OPT_UNSUPPORTED },
+    { "reservation", required_argument, NULL, OPT_UNSUPPORTED },
+    { "licenses", required_argument, NULL, OPT_UNSUPPORTED },
+    { "distribution", required_argument, NULL, OPT_UNSUPPORTED },
+    { "hint", required_argument, NULL, OPT_UNSUPPORTED },
+    { "threads-per-core", required_argument, NULL, OPT_UNSUPPORTED },
+    { "sockets-per-node", required_argument, NULL, OPT_UNSUPPORTED },
+    { "cores-per-socket", required_argument, NULL, OPT_UNSUPPORTED },
+    { "switches", required_argument, NULL, OPT_UNSUPPORTED },
+    { "wckey", required_argument, NULL, OPT_UNSUPPORTED },
+    { "clusters", required_argument, NULL, OPT_UNSUPPORTED },
+    { "time-min", required_argument, NULL, OPT_UNSUPPORTED },
+    { "tmp", required_argument, NULL, OPT_UNSUPPORTED },
+    { "deadline", required_argument, NULL, OPT_UNSUPPORTED },
+    { "open-mode", required_argument, NULL, OPT_UNSUPPORTED },
+    { "profile", required_argument, NULL, OPT_UNSUPPORTED },
+    { "acctg-freq", required_argument, NULL, OPT_UNSUPPORTED },
+    { "container", required_argument, NULL, OPT_UNSUPPORTED },
+    { "comment", required_argument, NULL, OPT_UNSUPPORTED },
+    { "input", required_argument, NULL, OPT_UNSUPPORTED },
+    { "overcommit", no_argument, NULL, OPT_UNSUPPORTED },
+    { "oversubscribe", no_argument, NULL, OPT_UNSUPPORTED },
+    { "no-kill", optional_argument, NULL, OPT_UNSUPPORTED },
+    { "get-user-env", optional_argument, NULL, OPT_UNSUPPORTED },
+    { "contiguous", no_argument, NULL, OPT_UNSUPPORTED },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
-static const char *shortopts = "+J:N:n:c:t:p:G:C:q:d:b:o:e:D:HWhV";
+static const char *shortopts = "+J:N:n:c:t:p:G:C:q:d:b:o:e:D:a:A:w:x:M:m:i:L:HWhV";
+
+/* Short options of sbatch that AIOS does not support (see OPT_UNSUPPORTED). */
+static const char *unsupported_short = "wxMmiL";
+static bool ignore_unsupported;
+static bool first_pass;     /* the command line is read twice: warn once */
 
 struct submit {
     const char *name;
@@ -135,6 +216,16 @@ struct submit {
     bool hold;
     bool parsable;
     bool wait;
+    const char *array;
+    int requeue;            /* -1 unset, 0 no, 1 yes */
+    int signal_num, signal_time, signal_batch;
+    const char *stage_in[16];
+    int nstage_in;
+    const char *stage_out[16];
+    int nstage_out;
+    const char *stage_out_when;
+    long tasks_per_node;
+    const char *account;
 };
 
 /* Where an option came from, for error messages. */
@@ -213,18 +304,84 @@ static void apply_option (struct submit *s, int c, char *arg)
     case OPT_WRAP: s->wrap = arg; break;
     case OPT_PARSABLE: s->parsable = true; break;
     case 'W': s->wait = true; break;
+    case 'a': {
+        int *tasks, n, thr;
+        if (parse_array (arg, &tasks, &n, &thr, &err) < 0)
+            bad_value ("--array", err.text);
+        free (tasks);
+        s->array = arg;
+        break;
     }
+    case OPT_REQUEUE: s->requeue = 1; break;
+    case OPT_NO_REQUEUE: s->requeue = 0; break;
+    case OPT_SIGNAL:
+        if (parse_signal_spec (arg, &s->signal_num, &s->signal_time,
+                               &s->signal_batch, &err) < 0)
+            bad_value ("--signal", err.text);
+        break;
+    case OPT_STAGE_IN:
+        if (s->nstage_in == 16)
+            bad_value ("--stage-in", "at most 16 datasets");
+        s->stage_in[s->nstage_in++] = arg;
+        break;
+    case OPT_STAGE_OUT:
+        if (s->nstage_out == 16)
+            bad_value ("--stage-out", "at most 16 models");
+        if (!strchr (arg, ':'))
+            bad_value ("--stage-out", "expected PATH:MODEL_NAME");
+        s->stage_out[s->nstage_out++] = arg;
+        break;
+    case OPT_STAGE_OUT_WHEN:
+        if (strcmp (arg, "success") && strcmp (arg, "always"))
+            bad_value ("--stage-out-when", "expected success or always");
+        s->stage_out_when = arg;
+        break;
+    case OPT_GRES: {
+        /* gpu:N or gpu:TYPE:N (the type is not matched) */
+        const char *n = strrchr (arg, ':');
+        if (strncmp (arg, "gpu:", 4) || !n)
+            bad_value ("--gres", "only gpu[:TYPE]:N is supported");
+        s->gpus_per_node = count_arg ("--gres", n + 1, 1);
+        break;
+    }
+    case OPT_TASKS_PER_NODE:
+        s->tasks_per_node = count_arg ("--ntasks-per-node", arg, 1);
+        break;
+    case 'A': s->account = arg; break;
+    case OPT_IGNORE_UNSUPPORTED: ignore_unsupported = true; break;
+    }
+}
+
+/* An sbatch option AIOS does not support: an error naming it, or a warning
+ * with --ignore-unsupported. */
+static void unsupported (const char *word)
+{
+    const char *name = word;
+
+    if (ignore_unsupported) {
+        if (first_pass)
+            return;
+        cli_warn ("%s%signoring %s: AIOS does not support it", origin ? origin : "",
+                  origin ? ": " : "", name);
+        return;
+    }
+    if (origin)
+        cli_die ("%s: option %s is not supported by AIOS (remove it, or submit "
+                 "with --ignore-unsupported to ignore it with a warning)", origin,
+                 name);
+    cli_usage_error ("option %s is not supported by AIOS (remove it, or add "
+                     "--ignore-unsupported to ignore it with a warning)", name);
 }
 
 /* Run getopt over argv; returns optind.  In a script (origin set) a help or
  * version option, or a non-option word, is an error. */
 static int parse_args (struct submit *s, int argc, char **argv)
 {
-    int c;
+    int c, li = 0;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, shortopts, opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, shortopts, opts, &li)) != -1) {
         if (c == '?' || c == ':') {
             const char *bad = argv[optind - 1];
             if (origin)
@@ -243,6 +400,15 @@ static int parse_args (struct submit *s, int argc, char **argv)
             }
             cli_version ();
         }
+        if (c == OPT_UNSUPPORTED || (c < 256 && strchr (unsupported_short, c))) {
+            char name[64];
+            if (c == OPT_UNSUPPORTED)
+                snprintf (name, sizeof (name), "--%s", opts[li].name);
+            else
+                snprintf (name, sizeof (name), "-%c", c);
+            unsupported (name);
+            continue;
+        }
         apply_option (s, c, optarg);
     }
     return optind;
@@ -256,7 +422,7 @@ static bool takes_value (const char *word)
     if (word[0] != '-')
         return false;
     if (word[1] != '-')
-        return word[2] == '\0' && strchr ("JNnctpGCqdboeD", word[1]) != NULL;
+        return word[2] == '\0' && strchr ("JNnctpGCqdboeDaAwxMmiL", word[1]) != NULL;
     if (strchr (word, '='))
         return false;
     for (o = opts; o->name; o++) {
@@ -363,6 +529,9 @@ static json_t *build_job (const struct submit *s, const char *script,
     long ntasks = s->ntasks ? s->ntasks : (s->nodes ? s->nodes : 1);
     json_t *job;
 
+    if (s->tasks_per_node && !s->ntasks)
+        ntasks = s->tasks_per_node * (s->nodes ? s->nodes : 1);
+
     if (!dir) {
         if (!getcwd (cwd, sizeof (cwd)))
             cli_die ("cannot get the current directory: %s", strerror (errno));
@@ -405,6 +574,35 @@ static json_t *build_job (const struct submit *s, const char *script,
         json_object_set_new (job, "begin_time", json_real ((double)s->begin));
     if (s->kill_dep == 1)
         json_object_set_new (job, "kill_on_invalid_dep", json_true ());
+    if (s->array)
+        json_object_set_new (job, "array", json_string (s->array));
+    if (s->requeue == 1)
+        json_object_set_new (job, "requeue", json_true ());
+    if (s->signal_num > 0) {
+        json_object_set_new (job, "signal_num", json_integer (s->signal_num));
+        json_object_set_new (job, "signal_time", json_integer (s->signal_time));
+        if (s->signal_batch)
+            json_object_set_new (job, "signal_batch", json_true ());
+    }
+    if (s->nstage_in > 0) {
+        json_t *a = json_array ();
+        int i;
+        for (i = 0; i < s->nstage_in; i++)
+            json_array_append_new (a, json_string (s->stage_in[i]));
+        json_object_set_new (job, "stage_in", a);
+    }
+    if (s->nstage_out > 0) {
+        json_t *a = json_array ();
+        int i;
+        for (i = 0; i < s->nstage_out; i++)
+            json_array_append_new (a, json_string (s->stage_out[i]));
+        json_object_set_new (job, "stage_out", a);
+    }
+    if (s->stage_out_when)
+        json_object_set_new (job, "stage_out_when",
+                             json_string (s->stage_out_when));
+    if (s->account)
+        json_object_set_new (job, "account", json_string (s->account));
     if (s->output)
         json_object_set_new (job, "output", json_string (s->output));
     if (s->error)
@@ -420,38 +618,53 @@ static json_t *final_job (json_t *job)
     return st >= 0 && job_state_is_final ((enum job_state)st) ? job : NULL;
 }
 
-/* Block until the job ends, following the controller's event stream for
- * this one job (no polling); reconnect if the controller restarts. */
-static int wait_job (struct aios_client *c, json_int_t id)
+static void note_ended (json_t *ended, json_t *job)
+{
+    char k[32];
+
+    snprintf (k, sizeof (k), "%lld", (long long)cli_jint (job, "id"));
+    json_object_set (ended, k, job);
+}
+
+/* Block until the job (or every task of an array: n ids from id) ends,
+ * following the controller's event stream for them (no polling); reconnect
+ * if the controller restarts.  Returns the highest exit code. */
+static int wait_job (struct aios_client *c, json_int_t id, int n)
 {
     time_t give_up;
     aios_error_t err;
-    json_t *msg, *job = NULL, *v;
-    const char *state;
-    int code, sig;
+    json_t *msg, *v, *ended = json_object ();   /* "id" -> job */
+    const char *key;
+    int worst = 0;
     size_t i;
-    bool ok;
 
     for (;;) {
-        json_t *req = proto_request ("subscribe", 0);
-        json_object_set_new (req, "ids", json_pack ("[I]", id));
+        json_t *req = proto_request ("subscribe", 0), *ids = json_array ();
+        char k[32];
+        for (i = 0; i < (size_t)n; i++) {
+            snprintf (k, sizeof (k), "%lld", (long long)(id + (json_int_t)i));
+            if (!json_object_get (ended, k))
+                json_array_append_new (ids, json_integer (id + (json_int_t)i));
+        }
+        json_object_set_new (req, "ids", ids);
         msg = aios_client_rpc (c, req, &err);
-        json_array_foreach (msg ? json_object_get (msg, "jobs") : NULL, i, v)
-            job = final_job (v) ? json_incref (v) : NULL;
         if (msg && json_array_size (json_object_get (msg, "jobs")) == 0)
             cli_die ("job %lld is no longer in the queue", (long long)id);
+        json_array_foreach (msg ? json_object_get (msg, "jobs") : NULL, i, v)
+            if (final_job (v))
+                note_ended (ended, v);
         json_decref (msg);
-        while (msg && !job) {
+        while (msg && json_object_size (ended) < (size_t)n) {
             if (!(msg = aios_client_recv (c, &err)))
                 break;
             if ((v = json_object_get (msg, "job")) && final_job (v))
-                job = json_incref (v);
+                note_ended (ended, v);
             if (!strcmp (cli_jstr (msg, "event", ""), "dropped"))
                 cli_die ("the controller dropped the wait: %s",
                          cli_jstr (msg, "reason", "?"));
             json_decref (msg);
         }
-        if (job)
+        if (json_object_size (ended) >= (size_t)n)
             break;
         if (errno != ECONNRESET && errno != EPROTO && errno != EPIPE)
             cli_die ("%s", err.text);
@@ -467,18 +680,18 @@ static int wait_job (struct aios_client *c, json_int_t id)
         }
     }
     aios_client_close (c);
-    state = cli_jstr (job, "state", "?");
-    code = (int)cli_jint (job, "exit_code");
-    sig = (int)cli_jint (job, "signal");
-    ok = strcmp (state, "COMPLETED") == 0;
-    if (!ok)
-        cli_warn ("job %lld ended %s", (long long)id, state);
-    json_decref (job);
-    if (code != 0)
-        return code;
-    if (sig != 0)
-        return 128 + sig;
-    return ok ? 0 : 1;
+    json_object_foreach (ended, key, v) {
+        const char *state = cli_jstr (v, "state", "?");
+        int code = (int)cli_jint (v, "exit_code"), sig = (int)cli_jint (v, "signal");
+        bool ok = strcmp (state, "COMPLETED") == 0;
+        if (!ok)
+            cli_warn ("job %s ended %s", cli_jstr (v, "job_id", key), state);
+        code = code ? code : sig ? 128 + sig : ok ? 0 : 1;
+        if (code > worst)
+            worst = code;
+    }
+    json_decref (ended);
+    return worst;
 }
 
 /* aios-submit --test-only: "Job 12 would start now on node[1-2] ..." */
@@ -527,10 +740,15 @@ int main (int argc, char **argv)
     char *script;
     json_t *req, *rep;
     json_int_t id;
-    int first;
+    int first, ntasks = 1;
 
     cli_init (argv[0]);
+    for (first = 1; first < argc; first++)
+        if (!strcmp (argv[first], "--ignore-unsupported"))
+            ignore_unsupported = true;
+    first_pass = true;
     first = parse_args (&s, argc, argv);
+    first_pass = false;
     if (first < argc)
         path = argv[first];
     if (first + 1 < argc)
@@ -561,7 +779,7 @@ int main (int argc, char **argv)
         return 0;
     }
     rep = cli_rpc (c, req);
-    json_unpack (rep, "{s:I}", "id", &id);
+    json_unpack (rep, "{s:I s?i}", "id", &id, "array_tasks", &ntasks);
     json_decref (rep);
     if (s.parsable)
         printf ("%lld\n", (long long)id);
@@ -569,7 +787,7 @@ int main (int argc, char **argv)
         printf ("Submitted batch job %lld\n", (long long)id);
     fflush (stdout);
     if (s.wait)
-        return wait_job (c, id);
+        return wait_job (c, id, ntasks);
     aios_client_close (c);
     return 0;
 }

@@ -67,6 +67,9 @@ static const struct {
     { "Dependency", "it waits for other jobs" },
     { "DependencyNeverSatisfied", "its dependency can no longer be satisfied" },
     { "BeginTime", "its --begin time has not come" },
+    { "JobArrayTaskLimit", "its array already runs as many tasks as its "
+      "%N throttle allows" },
+    { "Staging", "its datasets are being copied to its nodes" },
 };
 
 const char *job_reason_text (const char *name)

@@ -364,3 +364,146 @@ int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err)
     return errprintf (err, "invalid begin time \"%s\": expected now, now+N[s|m|h|d], "
                       "HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]]", s);
 }
+
+static int int_cmp (const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* One range "A", "A-B" or "A-B:S" into tasks (NULL: only count). */
+static int array_range (const char *r, int *tasks, int *n, aios_error_t *err)
+{
+    long a, b, step = 1;
+    char *dash, *colon, buf[64];
+
+    if (strlen (r) >= sizeof (buf) || !*r)
+        return errprintf (err, "empty or overlong range \"%s\"", r);
+    strcpy (buf, r);
+    if ((colon = strchr (buf, ':'))) {
+        *colon++ = '\0';
+        if (parse_long (colon, 1, AIOS_ARRAY_MAX_ID, &step, err) < 0)
+            return errprintf (err, "invalid step \"%s\" in \"%s\"", colon, r);
+    }
+    if ((dash = strchr (buf, '-')))
+        *dash++ = '\0';
+    if (parse_long (buf, 0, AIOS_ARRAY_MAX_ID, &a, err) < 0
+        || (dash && parse_long (dash, 0, AIOS_ARRAY_MAX_ID, &b, err) < 0))
+        return errprintf (err, "invalid task range \"%s\" (task ids are 0..%d)",
+                          r, AIOS_ARRAY_MAX_ID);
+    if (!dash) {
+        if (colon)
+            return errprintf (err, "a step needs a range (\"%s\")", r);
+        b = a;
+    }
+    if (b < a)
+        return errprintf (err, "range \"%s\" goes backwards", r);
+    for (; a <= b; a += step) {
+        if (*n >= AIOS_ARRAY_MAX_TASKS)
+            return errprintf (err, "more than %d tasks", AIOS_ARRAY_MAX_TASKS);
+        if (tasks)
+            tasks[*n] = (int)a;
+        (*n)++;
+    }
+    return 0;
+}
+
+int parse_array (const char *s, int **tasks, int *ntasks, int *throttle,
+                 aios_error_t *err)
+{
+    char *copy, *pct, *save = NULL, *tok;
+    int *v = NULL, n = 0, i, k;
+    long thr = 0;
+
+    errno = EINVAL;
+    *tasks = NULL;
+    *ntasks = *throttle = 0;
+    if (!s || !*s || !(copy = strdup (s)))
+        return errprintf (err, "invalid array \"%s\": empty", s ? s : "");
+    if ((pct = strchr (copy, '%'))) {
+        *pct++ = '\0';
+        if (parse_long (pct, 1, AIOS_ARRAY_MAX_TASKS, &thr, err) < 0) {
+            free (copy);
+            errno = EINVAL;
+            return errprintf (err, "invalid array \"%s\": bad throttle after "
+                              "%% (1..%d)", s, AIOS_ARRAY_MAX_TASKS);
+        }
+    }
+    if (!(v = malloc (AIOS_ARRAY_MAX_TASKS * sizeof (*v)))) {
+        free (copy);
+        return errprintf (err, "out of memory");
+    }
+    for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        if (array_range (tok, v, &n, err) < 0) {
+            free (copy);
+            free (v);
+            errno = EINVAL;
+            return errprefix (err, "invalid array \"%s\"", s);
+        }
+    }
+    free (copy);
+    if (n == 0) {
+        free (v);
+        return errprintf (err, "invalid array \"%s\": no tasks", s);
+    }
+    qsort (v, (size_t)n, sizeof (*v), int_cmp);
+    for (i = 1, k = 1; i < n; i++)
+        if (v[i] != v[k - 1])
+            v[k++] = v[i];
+    *tasks = v;
+    *ntasks = k;
+    *throttle = (int)thr;
+    errno = 0;
+    return 0;
+}
+
+char *format_array (const int *tasks, int n, char *buf, size_t len)
+{
+    size_t o = 0;
+    int i = 0;
+
+    buf[0] = '\0';
+    while (i < n && o < len) {
+        int j = i;
+        while (j + 1 < n && tasks[j + 1] == tasks[j] + 1)
+            j++;
+        if (j > i)
+            o += (size_t)snprintf (buf + o, len - o, "%s%d-%d", o ? "," : "",
+                                   tasks[i], tasks[j]);
+        else
+            o += (size_t)snprintf (buf + o, len - o, "%s%d", o ? "," : "",
+                                   tasks[i]);
+        i = j + 1;
+    }
+    return buf;
+}
+
+int parse_signal_spec (const char *s, int *sig, int *seconds, int *batch_only,
+                       aios_error_t *err)
+{
+    char buf[64], *at, *name = buf;
+    long secs = 60;
+
+    errno = EINVAL;
+    if (!s || strlen (s) >= sizeof (buf) || !*s)
+        return errprintf (err, "invalid --signal \"%s\"", s ? s : "");
+    strcpy (buf, s);
+    *batch_only = 0;
+    if (!strncmp (name, "B:", 2)) {
+        *batch_only = 1;
+        name += 2;
+    }
+    if ((at = strchr (name, '@'))) {
+        *at++ = '\0';
+        if (parse_long (at, 0, 65535, &secs, err) < 0)
+            return errprintf (err, "invalid --signal \"%s\": seconds \"%s\" "
+                              "(0..65535)", s, at);
+    }
+    if (parse_signal (name, sig, err) < 0 || *sig < 1 || *sig > 64)
+        return errprintf (err, "invalid --signal \"%s\": unknown signal \"%s\" "
+                          "(expected [B:]SIG[@SECONDS])", s, name);
+    *seconds = (int)secs;
+    errno = 0;
+    return 0;
+}

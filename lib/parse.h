@@ -40,6 +40,21 @@ int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err);
 /* "TERM" for SIGTERM; "SIG<n>" text in a static buffer for unknown. */
 const char *signal_name (int sig);
 
+/* sbatch --array: "0-99", "1,3,5", "0-15:4", combinations "1-3,8", and a
+ * throttle "%N" at the end.  Task ids are 0..AIOS_ARRAY_MAX_ID, at most
+ * AIOS_ARRAY_MAX_TASKS of them, sorted and without duplicates.  *tasks is
+ * malloc'd; *throttle is 0 when none is given. */
+#define AIOS_ARRAY_MAX_ID 1000000
+#define AIOS_ARRAY_MAX_TASKS 10000
+int parse_array (const char *s, int **tasks, int *ntasks, int *throttle,
+                 aios_error_t *err);
+/* Format task ids compactly, as squeue folds them: "0-3,7,9-10". */
+char *format_array (const int *tasks, int n, char *buf, size_t len);
+
+/* sbatch --signal: "[B:]SIG[@SECONDS]" (SECONDS 0..65535, default 60). */
+int parse_signal_spec (const char *s, int *sig, int *seconds, int *batch_only,
+                       aios_error_t *err);
+
 /* Strict integer parse of the whole string within [min, max]. */
 int parse_long (const char *s, long min, long max, long *val, aios_error_t *err);
 

@@ -94,6 +94,8 @@ struct sched {
     struct place_node *cap_all;     /* scratch */
     struct place_node *tmpv;
     size_t tmpv_cap;
+    struct place_node *prefv;   /* a view narrowed to a job's preferred nodes */
+    size_t prefv_cap;
     int *idx, *tasks;
     size_t idx_cap;
 
@@ -163,7 +165,7 @@ static const char *reason_names[] = {
     "JobHeldUser", "InvalidPartition", "PartitionTimeLimit",
     "PartitionNodeLimit", "BadConstraints", "ReqNodeNotAvail", "Resources",
     "Priority", "Reservation", "Dependency", "DependencyNeverSatisfied",
-    "BeginTime",
+    "BeginTime", "JobArrayTaskLimit",
 };
 
 const char *sched_reason_name (unsigned bit)
@@ -181,7 +183,7 @@ unsigned sched_main_reason (unsigned r)
     static const unsigned order[] = {
         SCHED_R_HELD, SCHED_R_PARTITION, SCHED_R_PART_TIME,
         SCHED_R_PART_NODES, SCHED_R_CONSTRAINT, SCHED_R_DEP_NEVER,
-        SCHED_R_DEPENDENCY, SCHED_R_BEGIN,
+        SCHED_R_DEPENDENCY, SCHED_R_BEGIN, SCHED_R_ARRAY_LIMIT,
         SCHED_R_NODES_DOWN, SCHED_R_PRIORITY, SCHED_R_RESERVATION,
         SCHED_R_RESOURCES,
     };
@@ -248,6 +250,7 @@ void sched_destroy (struct sched *s)
     free (s->pcpus);
     free (s->cap_all);
     free (s->tmpv);
+    free (s->prefv);
     free (s->idx);
     free (s->tasks);
     free (s->ends);
@@ -574,15 +577,30 @@ static struct place_node *copy_view (struct sched *s, int p,
     return s->tmpv;
 }
 
-/* Place j on view (partition p's nodes).  >0 nodes used, 0 no fit. */
+/* Place j on view (partition p's nodes).  >0 nodes used, 0 no fit.  A job
+ * that prefers some nodes (its data is cached there) goes there when it
+ * fits there at the same time, else anywhere. */
 static int place (struct sched *s, const struct place_node *view, int p,
                   const struct sched_job *j)
 {
     struct place_req req = job_req (j);
-    int k;
+    const struct sched_part *part = &s->in->parts[p];
+    int k, i, any = 0;
 
     s->stats.tested++;
-    k = place_job (view, s->in->parts[p].nnodes, &req, s->idx, s->tasks);
+    if (j->prefer) {
+        for (i = 0; i < part->nnodes; i++) {
+            s->prefv[i] = view[i];
+            if (!j->prefer[part->nodes[i]])
+                s->prefv[i].usable = false;
+            else
+                any++;
+        }
+        if (any > 0 && any < part->nnodes
+            && (k = place_job (s->prefv, part->nnodes, &req, s->idx, s->tasks)) > 0)
+            return k;
+    }
+    k = place_job (view, part->nnodes, &req, s->idx, s->tasks);
     return k > 0 ? k : 0;
 }
 
@@ -962,7 +980,8 @@ static void compute_priorities (struct sched *s)
             .qos_factor = maxq > 0 ? (double)j->qos_priority / maxq : 0,
             .fs_usage = j->fs_usage, .fs_shares = j->fs_shares,
         };
-        s->prio[i] = in->policy->priority (&pj, &view);
+        s->prio[i] = j->fixed_priority ? j->priority
+                                       : in->policy->priority (&pj, &view);
         s->res[i].priority = s->prio[i];
     }
 }
@@ -1030,7 +1049,8 @@ static int estimate_partition (struct sched *s, int p)
         if (r->reasons & (SCHED_R_HELD | SCHED_R_PARTITION | SCHED_R_PART_TIME
                           | SCHED_R_PART_NODES | SCHED_R_CONSTRAINT
                           | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY
-                          | SCHED_R_DEP_NEVER | SCHED_R_BEGIN))
+                          | SCHED_R_DEP_NEVER | SCHED_R_BEGIN
+                          | SCHED_R_ARRAY_LIMIT))
             continue;
         done++;
         s->stats.estimated++;
@@ -1195,6 +1215,8 @@ static int setup (struct sched *s, const struct sched_input *in)
             goto nomem;
         s->est_off = a;
     }
+    if (GROW (s->prefv, s->prefv_cap, maxn))
+        return -1;
     if (GROW (s->tmpv, s->tmpv_cap, maxn))
         return -1;
     {

@@ -50,7 +50,9 @@ enum {
     SCHED_R_DEPENDENCY  = 1u << 9,  /* Dependency (set by the caller) */
     SCHED_R_DEP_NEVER   = 1u << 10, /* DependencyNeverSatisfied (caller) */
     SCHED_R_BEGIN       = 1u << 11, /* BeginTime: not yet (caller) */
-    SCHED_R_LAST        = SCHED_R_BEGIN,
+    SCHED_R_ARRAY_LIMIT = 1u << 12, /* JobArrayTaskLimit: the array's
+                                       throttle (caller) */
+    SCHED_R_LAST        = SCHED_R_ARRAY_LIMIT,
 };
 
 /* Slurm-style name of one reason bit ("Resources"); NULL if unknown. */
@@ -113,6 +115,10 @@ struct sched_job {
     bool held;
     unsigned extra_reasons;     /* caller's reasons (SCHED_R_DEPENDENCY):
                                    the job is not started */
+    const unsigned char *prefer;    /* per node index: nonzero where the
+                                       job's data is cached (may be NULL) */
+    bool fixed_priority;        /* set by an administrator: priority is */
+    double priority;            /* used instead of the policy's */
 };
 
 struct sched_input {

@@ -67,6 +67,27 @@ void ctld_fatal (struct ctld *ctld, const char *msg);
 int deps_check (struct ctld *ctld, const char *spec, aios_error_t *err);
 unsigned deps_reasons (struct ctld *ctld, const struct job *job);
 
+/* staging.c: --stage-in / --stage-out (see there). */
+int staging_init (struct ctld *ctld, aios_error_t *err);
+void staging_fini (struct ctld *ctld);
+/* Resolve a new request's stage_in against the catalog and check its
+ * stage_out, in place; err names the dataset or model that is wrong. */
+int staging_check (struct ctld *ctld, json_t *rec, aios_error_t *err);
+/* The job is STAGING on its allocation: ask its nodes to copy. */
+int staging_start (struct ctld *ctld, struct job *job);
+/* It left STAGING or ended: forget its staging state. */
+void staging_job_ended (struct ctld *ctld, struct job *job);
+/* Node i's copies ({name: path}) and scratch directory, for its launch. */
+json_t *staging_node_paths (struct ctld *ctld, struct job *job, int i,
+                            const char **scratch);
+/* Per node index: nonzero where the job's data is cached; NULL: nowhere. */
+const unsigned char *staging_prefer (struct ctld *ctld, struct job *job);
+void staging_node_cache (struct ctld *ctld, struct node *nd, json_t *keys);
+void staging_prefetch (struct ctld *ctld);
+void staging_op_progress (struct conn *c, json_t *req, json_int_t seq);
+void staging_op_staged (struct conn *c, json_t *req, json_int_t seq);
+void staging_op_cached (struct conn *c, json_t *req, json_int_t seq);
+
 /* acct.c: aios-acct.  Queries of the history run on their own thread with
  * their own read-only connection to the state file, so they never hold up
  * the loop; the reply is sent from the loop when it is ready. */
@@ -138,6 +159,8 @@ int nodeops_launch (struct ctld *ctld, struct job *job);
 void nodeops_release (struct ctld *ctld, struct job *job);
 int nodeops_terminate (struct ctld *ctld, struct job *job);
 int nodeops_signal (struct ctld *ctld, struct job *job, int sig);
+/* Signal the job's steps and aios-exec commands on every node of it. */
+int nodeops_signal_steps (struct ctld *ctld, struct job *job, int sig);
 /* Node timeouts: mark down and fail their jobs. */
 void nodeops_check_timeouts (struct ctld *ctld, double now);
 void nodeops_conn_closed (struct ctld *ctld, struct node *node);
@@ -151,6 +174,10 @@ void nodeops_conn_closed (struct ctld *ctld, struct node *node);
 int ctld_job_save (struct ctld *ctld, struct job *job);
 int ctld_job_transition (struct ctld *ctld, struct job *job,
                          int state, const char *reason);
+/* Back to PENDING (aios-control requeue, --requeue on a node failure):
+ * the allocation is released, restarts counts it.  From RUNNING, STAGING,
+ * COMPLETING or a final state. */
+int ctld_job_requeue (struct ctld *ctld, struct job *job, const char *reason);
 /* Re-apply running jobs' allocations to nodes (after a restart). */
 void sched_restore_allocs (struct ctld *ctld);
 /* Could this request ever run in its partition?  err says why not. */

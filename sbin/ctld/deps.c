@@ -6,6 +6,7 @@
  *   afternotok:ID[:ID...]  each ID ended other than COMPLETED
  *   singleton              no other job of the same name and user runs
  *
+ * An array's id stands for every task of it (see term_array).
  * Terms separated by ',' must all hold; separated by '?', any one.  A term
  * that can no longer hold (afterok of a failed job) makes the job's
  * dependency never satisfied when every alternative is so too.
@@ -20,6 +21,42 @@
 #include "store.h"
 
 enum dep_state { DEP_WAIT, DEP_OK, DEP_NEVER };
+
+static enum dep_state term_one (struct ctld *ctld, const char *type, uint64_t id);
+
+/* An array's id stands for all its tasks: afterok holds when every task
+ * completed, afternotok when every task ended and one did not complete,
+ * after when every task started, afterany when every task ended. */
+static enum dep_state term_array (struct ctld *ctld, const char *type,
+                                  uint64_t id, int count)
+{
+    bool notok = !strcmp (type, "afternotok"), any_failed = false;
+    enum dep_state all = DEP_OK;
+    int k;
+
+    for (k = 0; k < count; k++) {
+        struct job *t = jobtab_lookup (ctld->jobs, id + (uint64_t)k);
+        enum dep_state s;
+        if (t && t->array_job_id != id)
+            continue;
+        if (notok) {
+            s = term_one (ctld, "afterany", id + (uint64_t)k);
+            if (s == DEP_WAIT)
+                return DEP_WAIT;
+            if (term_one (ctld, "afterok", id + (uint64_t)k) == DEP_NEVER)
+                any_failed = true;
+            continue;
+        }
+        s = term_one (ctld, type, id + (uint64_t)k);
+        if (s == DEP_NEVER)
+            return DEP_NEVER;
+        if (s == DEP_WAIT)
+            all = DEP_WAIT;
+    }
+    if (notok)
+        return any_failed ? DEP_OK : DEP_NEVER;
+    return all;
+}
 
 /* The state of one referenced job's condition. */
 static enum dep_state term_one (struct ctld *ctld, const char *type, uint64_t id)
@@ -94,7 +131,11 @@ static int term (struct ctld *ctld, const struct job *job, char *t,
             return errprintf (err, "job %llu does not exist", v);
         n++;
         if (job) {
-            s = term_one (ctld, type, v);
+            int count;
+            if (jobtab_is_array (ctld->jobs, v, &count) && count > 1)
+                s = term_array (ctld, type, v, count);
+            else
+                s = term_one (ctld, type, v);
             if (s == DEP_NEVER || (s == DEP_WAIT && *st == DEP_OK))
                 *st = s;
         }

@@ -20,7 +20,15 @@ static const unsigned allowed[JOB_STATE_COUNT] = {
                     | T (JOB_PENDING),
     [JOB_COMPLETING] = T (JOB_COMPLETED) | T (JOB_FAILED) | T (JOB_CANCELLED)
                        | T (JOB_TIMEOUT) | T (JOB_OUT_OF_MEMORY)
-                       | T (JOB_NODE_FAIL),
+                       | T (JOB_NODE_FAIL) | T (JOB_PENDING),
+    /* requeue (aios-control requeue) */
+    [JOB_COMPLETED] = T (JOB_PENDING),
+    [JOB_FAILED] = T (JOB_PENDING),
+    [JOB_CANCELLED] = T (JOB_PENDING),
+    [JOB_TIMEOUT] = T (JOB_PENDING),
+    [JOB_OUT_OF_MEMORY] = T (JOB_PENDING),
+    [JOB_NODE_FAIL] = T (JOB_PENDING),
+    [JOB_STAGE_FAILED] = T (JOB_PENDING),
 };
 #undef T
 
@@ -59,6 +67,8 @@ void job_destroy (struct job *job)
         free (job->reason);
         free (job->nodelist);
         free (job->est_nodes);
+        free (job->prefer);
+        json_decref (job->models);
         job_clear_alloc (job);
         free (job);
     }
@@ -81,11 +91,13 @@ int job_set_reason (struct job *job, const char *reason)
 static int parse_req (struct job *job, aios_error_t *err)
 {
     json_int_t uid, gid, nodes, ntasks, cpt, mem, tl, gpn = 0, nice = 0;
-    int excl = 0, kill = 0;
+    json_int_t aid = 0, atask = 0, acount = 0, athrottle = 0, wsig = 0, wtime = 0;
+    int excl = 0, kill = 0, requeue = 0, wbatch = 0;
 
     if (proto_unpack (job->req, err, "job request",
                       "{s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:F"
-                      " s?I s?b s?s s?s s?I s?s s?b s?F}",
+                      " s?I s?b s?s s?s s?I s?s s?b s?F"
+                      " s?I s?I s?I s?I s?b s?I s?I s?b}",
                       "name", &job->name, "user", &job->user,
                       "partition", &job->partition, "uid", &uid, "gid", &gid,
                       "nodes", &nodes, "ntasks", &ntasks,
@@ -95,8 +107,26 @@ static int parse_req (struct job *job, aios_error_t *err)
                       "constraint", &job->constraint, "qos", &job->qos,
                       "nice", &nice, "dependency", &job->dependency,
                       "kill_on_invalid_dep", &kill, "begin_time",
-                      &job->begin_time) < 0)
+                      &job->begin_time, "array_job_id", &aid,
+                      "array_task_id", &atask, "array_count", &acount,
+                      "array_throttle", &athrottle, "requeue", &requeue,
+                      "signal_num", &wsig, "signal_time", &wtime,
+                      "signal_batch", &wbatch) < 0)
         return -1;
+    job->stage_in = json_object_get (job->req, "stage_in");
+    job->stage_out = json_object_get (job->req, "stage_out");
+    if (!json_is_array (job->stage_in) || json_array_size (job->stage_in) == 0)
+        job->stage_in = NULL;
+    if (!json_is_array (job->stage_out) || json_array_size (job->stage_out) == 0)
+        job->stage_out = NULL;
+    job->array_job_id = (uint64_t)aid;
+    job->array_task_id = (int)atask;
+    job->array_count = (int)acount;
+    job->array_throttle = (int)athrottle;
+    job->requeue = requeue;
+    job->warn_signal = (int)wsig;
+    job->warn_time = (int)wtime;
+    job->warn_batch_only = wbatch;
     job->kill_on_invalid_dep = kill;
     job->gpus_per_node = (int)gpn;
     job->exclusive = excl;
@@ -108,6 +138,22 @@ static int parse_req (struct job *job, aios_error_t *err)
     job->cpus_per_task = (int)cpt;
     job->mem_mb = (uint64_t)mem;
     job->time_limit = (long)tl;
+    job->has_admin_priority = json_unpack (job->req, "{s:F}", "admin_priority",
+                                           &job->admin_priority) == 0;
+    return 0;
+}
+
+int job_set_req (struct job *job, json_t *req, aios_error_t *err)
+{
+    struct job saved = *job;
+
+    job->req = req;
+    if (parse_req (job, err) < 0) {
+        *job = saved;
+        return -1;
+    }
+    json_incref (req);
+    json_decref (saved.req);
     return 0;
 }
 
@@ -157,17 +203,21 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
     const char *state, *reason = NULL, *nodelist = NULL;
     json_t *alloc = NULL;
     json_int_t exit_code = 0, sig = 0, rss = 0;
-    int held = 0, cancel = 0, s;
+    int held = 0, cancel = 0, warned = 0, rqp = 0, s;
+    json_t *models = NULL;
 
     if (proto_unpack (rt, err, "job runtime",
-                      "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I s?i}",
+                      "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I s?i"
+                      " s?i s?b s?b s?o}",
                       "state", &state, "reason", &reason, "held", &held,
                       "cancel_requested", &cancel,
                       "start_time", &job->start_time,
                       "end_time", &job->end_time, "nodelist", &nodelist,
                       "alloc", &alloc, "exit_code", &exit_code,
                       "signal", &sig, "cpu_time", &job->cpu_time,
-                      "max_rss_kb", &rss, "steps", &job->nsteps) < 0)
+                      "max_rss_kb", &rss, "steps", &job->nsteps,
+                      "restarts", &job->restarts, "warned", &warned,
+                      "requeue_pending", &rqp, "models", &models) < 0)
         return -1;
     if ((s = job_state_parse (state)) < 0) {
         errno = EPROTO;
@@ -175,6 +225,9 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
     }
     job->state = (enum job_state)s;
     job->held = held;
+    job->warned = warned;
+    job->requeue_pending = rqp;
+    job->models = json_incref (models);
     job->cancel_requested = cancel;
     job->exit_code = (int)exit_code;
     job->term_signal = (int)sig;
@@ -327,6 +380,36 @@ static json_t *get_nsteps (const struct job *j)
 {
     return json_integer (j->nsteps);
 }
+static json_t *get_restarts (const struct job *j)
+{
+    return j->restarts ? json_integer (j->restarts) : NULL;
+}
+static json_t *get_stage (const struct job *j)
+{
+    if (j->state != JOB_STAGING)
+        return NULL;
+    return json_pack ("{s:I s:I}", "done", (json_int_t)j->stage_done, "total",
+                      (json_int_t)j->stage_total);
+}
+static json_t *get_models (const struct job *j)
+{
+    return j->models ? json_incref (j->models) : NULL;
+}
+static json_t *get_requeue_pending (const struct job *j)
+{
+    return j->requeue_pending ? json_true () : NULL;
+}
+static json_t *get_warned (const struct job *j)
+{
+    return j->warned ? json_true () : NULL;
+}
+/* "123_4" for array tasks, as Slurm writes them; the id otherwise. */
+static json_t *get_job_id (const struct job *j)
+{
+    if (!j->array_job_id)
+        return json_sprintf ("%ju", (uintmax_t)j->id);
+    return json_sprintf ("%ju_%d", (uintmax_t)j->array_job_id, j->array_task_id);
+}
 
 /* get NULL: copied from the request as submitted.  stored: part of the
  * runtime record the state file keeps (parse_rt() reads it back). */
@@ -373,6 +456,19 @@ static const struct {
     { "cpu_time", get_cpu_time, true },
     { "max_rss_kb", get_rss, true },
     { "steps", get_nsteps, true },
+    { "restarts", get_restarts, true },
+    { "warned", get_warned, true },
+    { "requeue_pending", get_requeue_pending, true },
+    { "staging", get_stage, false },
+    { "models", get_models, true },
+    { "stage_in", NULL, false },
+    { "stage_out", NULL, false },
+    { "job_id", get_job_id, false },
+    { "array_job_id", NULL, false },
+    { "array_task_id", NULL, false },
+    { "array_count", NULL, false },
+    { "array_throttle", NULL, false },
+    { "requeue", NULL, false },
     { "workdir", NULL, false },
     { "output", NULL, false },
     { "error", NULL, false },
@@ -520,3 +616,28 @@ size_t jobtab_purge (struct jobtab *jt, double cutoff,
     jt->n = j;
     return dropped;
 }
+
+bool jobtab_is_array (struct jobtab *jt, uint64_t id, int *count)
+{
+    struct job *head = jobtab_lookup (jt, id);
+
+    if (!head || head->array_job_id != id)
+        return false;
+    *count = head->array_count;
+    return true;
+}
+
+struct job *jobtab_array_task (struct jobtab *jt, uint64_t array_id, int task)
+{
+    int count, k;
+
+    if (!jobtab_is_array (jt, array_id, &count))
+        return NULL;
+    for (k = 0; k < count; k++) {
+        struct job *j = jobtab_lookup (jt, array_id + (uint64_t)k);
+        if (j && j->array_job_id == array_id && j->array_task_id == task)
+            return j;
+    }
+    return NULL;
+}
+

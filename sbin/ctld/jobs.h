@@ -45,6 +45,19 @@ struct job {
     const char *dependency; /* NULL = none */
     double begin_time;      /* not before (--begin), 0 = none */
     bool kill_on_invalid_dep;
+    uint64_t array_job_id;  /* array tasks: the first task's id; 0 = none */
+    int array_task_id;
+    int array_count;        /* tasks in the array (ids array_job_id ...) */
+    int array_throttle;     /* at most this many run at once; 0 = no limit */
+    bool requeue;           /* --requeue: back to PENDING on node failure */
+    int warn_signal;        /* --signal: send this ... */
+    int warn_time;          /* ... this many seconds before the time limit */
+    json_t *stage_in;       /* resolved datasets [{name, version, file,
+                               sha256, size, shard}] (borrowed) or NULL */
+    json_t *stage_out;      /* [{path, name}] (borrowed) or NULL */
+    bool warn_batch_only;   /* ... to the batch shell only (B:) */
+    bool has_admin_priority;    /* aios-control update Priority=: this */
+    double admin_priority;      /* replaces the policy's priority */
 
     /* runtime */
     enum job_state state;
@@ -61,6 +74,13 @@ struct job {
     double cpu_time;
     uint64_t max_rss_kb;
     int nsteps;             /* steps begun (aios-run) */
+    int restarts;           /* times requeued */
+    bool warned;            /* the --signal warning was sent */
+    bool requeue_pending;   /* ending: back to PENDING, not a final state */
+    uint64_t stage_done;    /* STAGING: bytes copied so far (all nodes) */
+    uint64_t stage_total;   /* ... of this many */
+    json_t *models;         /* stage-out results [{name, version}] or NULL */
+    unsigned char *prefer;  /* per node index: holds the job's data */
 
     /* from the last scheduling pass (not stored) */
     unsigned reasons;       /* SCHED_R_* bits */
@@ -75,6 +95,10 @@ struct job {
  * (rt NULL).  err says what is wrong with a malformed record. */
 struct job *job_create (uint64_t id, json_t *req, json_t *rt, aios_error_t *err);
 void job_destroy (struct job *job);
+/* Replace the request by req (a new reference is taken) and re-read the
+ * fields parsed from it (aios-control update).  On error the job is
+ * unchanged and err says why. */
+int job_set_req (struct job *job, json_t *req, aios_error_t *err);
 
 /* Can a job in state from move to state to?  (the state machine table) */
 bool job_transition_ok (enum job_state from, enum job_state to);
@@ -100,6 +124,11 @@ void jobtab_destroy (struct jobtab *jt);
 /* Takes ownership.  Ids must be added in increasing order. */
 int jobtab_add (struct jobtab *jt, struct job *job);
 struct job *jobtab_lookup (struct jobtab *jt, uint64_t id);
+/* Task task of array array_id (ids array_id ... array_id + count - 1). */
+struct job *jobtab_array_task (struct jobtab *jt, uint64_t array_id, int task);
+/* Is id an array's id with its first task still in the table?  *count gets
+ * the number of tasks. */
+bool jobtab_is_array (struct jobtab *jt, uint64_t id, int *count);
 size_t jobtab_count (const struct jobtab *jt);
 struct job *jobtab_at (struct jobtab *jt, size_t i);
 /* Drop finished jobs that ended before cutoff.  Returns how many. */

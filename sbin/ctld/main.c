@@ -116,6 +116,27 @@ static void begin_due (struct ctld *ctld, double now)
     }
 }
 
+/* --signal=[B:]SIG@SECONDS: the warning before the time limit, once. */
+static void warn_due (struct ctld *ctld, double now)
+{
+    size_t i;
+
+    for (i = 0; i < jobtab_count (ctld->jobs); i++) {
+        struct job *job = jobtab_at (ctld->jobs, i);
+        if (job->state != JOB_RUNNING || job->warn_signal <= 0 || job->warned
+            || job->time_limit <= 0
+            || now < job->start_time + (double)(job->time_limit - job->warn_time))
+            continue;
+        log_info ("job %ju: sending signal %d, %d s before its time limit",
+                  (uintmax_t)job->id, job->warn_signal, job->warn_time);
+        nodeops_signal (ctld, job, job->warn_signal);
+        if (!job->warn_batch_only)
+            nodeops_signal_steps (ctld, job, job->warn_signal);
+        job->warned = true;
+        ctld_job_save (ctld, job);
+    }
+}
+
 static void purged (uint64_t id, void *arg)
 {
     events_job_removed (arg, id);
@@ -130,6 +151,7 @@ static void tick_cb (evutil_socket_t fd, short what, void *arg)
     nodeops_check_timeouts (ctld, now);
     n = jobtab_purge (ctld->jobs, now - ctld->conf->min_job_age, purged, ctld);
     begin_due (ctld, now);
+    warn_due (ctld, now);
     events_tick (ctld);
     if (n > 0)
         log_debug ("dropped %zu finished job(s) from the queue", n);
@@ -286,7 +308,8 @@ static int setup (struct ctld *ctld, aios_error_t *err)
         return -1;
     if (listen_unix (ctld, err) < 0 || listen_tcp (ctld, err) < 0
         || metrics_start (ctld, err) < 0
-        || acct_init (ctld, err) < 0)
+        || acct_init (ctld, err) < 0
+        || staging_init (ctld, err) < 0)
         return -1;
     ctld->commit_ev = evtimer_new (ctld->base, commit_cb, ctld);
     ctld->sched_ev = evtimer_new (ctld->base, sched_cb, ctld);
@@ -387,6 +410,7 @@ static void teardown (struct ctld *ctld)
     policy_unload (ctld->policy);
     metrics_stop (ctld);
     acct_fini (ctld);
+    staging_fini (ctld);
     sched_fini (ctld);
     events_destroy (ctld);
     jobtab_destroy (ctld->jobs);

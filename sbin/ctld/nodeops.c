@@ -39,7 +39,14 @@ static json_t *alloc_tasks (const struct job *job)
 /* The job as node i of its allocation sees it. */
 static json_t *node_spec (struct ctld *ctld, struct job *job, int i)
 {
-    json_t *spec = json_deep_copy (job->req);
+    json_t *spec = json_deep_copy (job->req), *paths;
+    const char *scratch;
+
+    paths = staging_node_paths (ctld, job, i, &scratch);
+    if (spec && paths)
+        json_object_set (spec, "datasets", paths);
+    if (spec && scratch)
+        json_object_set_new (spec, "scratch", json_string (scratch));
 
     if (!spec
         || json_object_set_new (spec, "id", json_integer ((json_int_t)job->id)) < 0
@@ -53,6 +60,7 @@ static json_t *node_spec (struct ctld *ctld, struct job *job, int i)
         || json_object_set_new (spec, "gpus_on_node",
                                 job_gpu_list (job->alloc[i].gpus)) < 0
         || json_object_set_new (spec, "alloc_tasks", alloc_tasks (job)) < 0
+        || json_object_set_new (spec, "restarts", json_integer (job->restarts)) < 0
         || json_object_set_new (spec, "kill_wait",
                                 json_integer (ctld->conf->kill_wait)) < 0) {
         json_decref (spec);
@@ -131,6 +139,17 @@ int nodeops_signal (struct ctld *ctld, struct job *job, int sig)
     return send_job_op (ctld, batch_node (ctld, job), job->id, "signal", sig);
 }
 
+int nodeops_signal_steps (struct ctld *ctld, struct job *job, int sig)
+{
+    int i, rc = 0;
+
+    for (i = 0; i < job->nalloc; i++)
+        if (send_job_op (ctld, nodetab_lookup (ctld->nodes, job->alloc[i].node),
+                         job->id, "signal_steps", sig) < 0)
+            rc = -1;
+    return rc;
+}
+
 static bool job_uses_node (const struct job *job, const struct node *n)
 {
     int i;
@@ -149,14 +168,18 @@ static void fail_node_jobs (struct ctld *ctld, struct node *n, const char *why)
     for (i = 0; i < jobtab_count (ctld->jobs); i++) {
         struct job *job = jobtab_at (ctld->jobs, i);
         struct node *b;
-        if ((job->state != JOB_RUNNING && job->state != JOB_COMPLETING)
-            || !job_uses_node (job, n))
+        if ((job->state != JOB_RUNNING && job->state != JOB_COMPLETING
+             && job->state != JOB_STAGING) || !job_uses_node (job, n))
             continue;
         b = batch_node (ctld, job);
-        if (b && b != n)
+        if (b && b != n && job->state != JOB_STAGING)
             nodeops_terminate (ctld, job);
-        log_warn ("job %ju: %s", (uintmax_t)job->id, why);
-        ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
+        log_warn ("job %ju: %s%s", (uintmax_t)job->id, why,
+                  job->requeue ? ": requeued" : "");
+        if (job->requeue)
+            ctld_job_requeue (ctld, job, why);
+        else
+            ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
     }
 }
 
@@ -226,7 +249,10 @@ static void reconcile (struct ctld *ctld, struct node *n, json_t *running,
         }
         snprintf (why, sizeof (why), "batch script lost: aiosd on %s no longer "
                   "knows the job", n->name);
-        ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
+        if (job->requeue || job->requeue_pending)
+            ctld_job_requeue (ctld, job, why);
+        else
+            ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
     }
     json_array_foreach (running, i, v) {
         uint64_t id = (uint64_t)json_integer_value (v);
@@ -244,13 +270,13 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
     struct ctld *ctld = c->ctld;
     struct node *n = c->node;
     json_int_t cpus, mem, gpus = 0;
-    json_t *running, *completed;
+    json_t *running, *completed, *cache = NULL;
     const struct conf_node *cn;
     aios_error_t err;
 
-    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o s?I}", "cpus",
+    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o s?I s?o}", "cpus",
                       &cpus, "memory_mb", &mem, "running", &running,
-                      "completed", &completed, "gpus", &gpus) < 0
+                      "completed", &completed, "gpus", &gpus, "cache", &cache) < 0
         || !json_is_array (running) || !json_is_array (completed)) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
@@ -273,6 +299,7 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
         log_info ("node %s up (%d CPUs, %ju MB, %d GPUs)", n->name, n->cpus,
                   (uintmax_t)n->mem_mb, n->gpus);
     n->base = NODE_UP;
+    staging_node_cache (ctld, n, cache);
     node_set_reason (n, NULL, n->last_heard);
     events_node (ctld, n);
     reconcile (ctld, n, running, completed);
@@ -318,27 +345,43 @@ static void op_complete (struct conn *c, json_t *req, json_int_t seq)
     json_int_t id, exit_code = 0, sig = 0, rss = 0;
     int timed_out = 0, oom = 0, node_fail = 0;
     double cpu = 0;
-    const char *reason = NULL;
+    const char *reason = NULL, *so_error = NULL;
     struct job *job;
+    json_t *models = NULL;
     aios_error_t err;
+    char why[400];
 
     if (proto_unpack (req, &err, "complete",
-                      "{s:I s:I s:I s?b s?b s?b s?F s?I s?s}", "id", &id,
+                      "{s:I s:I s:I s?b s?b s?b s?F s?I s?s s?o s?s}", "id", &id,
                       "exit_code", &exit_code, "signal", &sig, "timed_out",
                       &timed_out, "oom", &oom, "node_fail", &node_fail,
                       "cpu_time", &cpu, "max_rss_kb", &rss, "reason",
-                      &reason) < 0) {
+                      &reason, "models", &models, "stage_out_error",
+                      &so_error) < 0) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
     }
     job = jobtab_lookup (ctld->jobs, (uint64_t)id);
-    if (job && (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)) {
+    if (job && job->requeue_pending
+        && (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)) {
+        ctld_job_requeue (ctld, job, job->reason);
+    } else if (job && (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)) {
         enum job_state st = final_state (job, (int)exit_code, (int)sig,
                                          timed_out, oom, node_fail, reason);
         job->exit_code = (int)exit_code;
         job->term_signal = (int)sig;
         job->cpu_time = cpu;
         job->max_rss_kb = (uint64_t)rss;
+        if (json_is_array (models)) {
+            json_decref (job->models);
+            job->models = json_incref (models);
+        }
+        if (so_error && (st == JOB_COMPLETED || st == JOB_FAILED)) {
+            /* the job's output did not reach the catalog: not a success */
+            snprintf (why, sizeof (why), "stage-out: %s", so_error);
+            st = JOB_FAILED;
+            reason = why;
+        }
         ctld_job_transition (ctld, job, st, reason);
     }
     /* The ack lets the node forget its on-disk record: after the commit. */
@@ -352,6 +395,9 @@ static const struct {
     { "register", op_register },
     { "heartbeat", op_heartbeat },
     { "complete", op_complete },
+    { "stage_progress", staging_op_progress },
+    { "staged", staging_op_staged },
+    { "cached", staging_op_cached },
 };
 
 op_f ops_node_lookup (const char *op)

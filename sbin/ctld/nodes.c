@@ -57,6 +57,7 @@ static void node_destroy (struct node *n)
         free (n->name);
         free (n->address);
         free (n->reason);
+        json_decref (n->cache);
         free (n->features);
         free (n);
     }

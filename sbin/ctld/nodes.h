@@ -30,6 +30,7 @@ struct node {
     double reason_time;
     double last_heard;
     struct conn *conn;      /* borrowed; NULL when not connected */
+    json_t *cache;          /* dataset copies in its node cache: {key: true} */
     int index;
 };
 

@@ -41,13 +41,18 @@ static int check_request (json_t *j, aios_error_t *err)
     json_t *env;
     json_int_t nodes, ntasks, cpt, mem, tl = -1, gpus = 0, gpn = 0, nice = 0;
     int hold = 0, excl = 0, kill_dep = 0;
-    const char *dependency = NULL;
+    const char *dependency = NULL, *array = NULL, *so_when = NULL;
+    const char *account = NULL;
     double begin = 0;
+    json_int_t wsig = 0, wtime = 0;
+    int requeue = 0, wbatch = 0;
+    json_t *stage_in = NULL, *stage_out = NULL;
     size_t i;
 
     if (proto_unpack (j, err, "job",
                       "{s:s s:s s:s s:o s?s s?s s?s s:I s:I s:I s:I s?I s?b"
-                      " s?I s?I s?b s?s s?s s?I s?s s?b s?F !}",
+                      " s?I s?I s?b s?s s?s s?I s?s s?b s?F s?s s?b s?I s?I"
+                      " s?b s?o s?o s?s s?s !}",
                       "name", &name, "script", &script, "workdir", &workdir,
                       "env", &env, "output", &output, "error", &error,
                       "partition", &partition, "nodes", &nodes,
@@ -56,9 +61,16 @@ static int check_request (json_t *j, aios_error_t *err)
                       "gpus", &gpus, "gpus_per_node", &gpn, "exclusive", &excl,
                       "constraint", &constraint, "qos", &qos, "nice", &nice,
                       "dependency", &dependency, "kill_on_invalid_dep", &kill_dep,
-                      "begin_time", &begin) < 0)
+                      "begin_time", &begin, "array", &array,
+                      "requeue", &requeue, "signal_num", &wsig,
+                      "signal_time", &wtime, "signal_batch", &wbatch,
+                      "stage_in", &stage_in, "stage_out", &stage_out,
+                      "stage_out_when", &so_when, "account", &account) < 0)
         return -1;
     errno = EINVAL;
+    if (wsig < 0 || wsig > 64 || wtime < 0 || wtime > 65535)
+        return errprintf (err, "invalid --signal (signal %lld, %lld seconds)",
+                          (long long)wsig, (long long)wtime);
     if (strncmp (script, "#!", 2) != 0)
         return errprintf (err, "the batch script does not start with \"#!\" "
                           "(add e.g. #!/bin/sh as its first line)");
@@ -201,13 +213,79 @@ static void reply_test (struct conn *c, json_int_t seq, struct job *job)
     conn_send (c, rep);
 }
 
+/* Add a new job to the table and the store (its id is next_job_id). */
+static int queue_job (struct ctld *ctld, struct job *job)
+{
+    aios_error_t err;
+
+    if (store_set_meta (ctld->store, "next_job_id",
+                        (int64_t)ctld->next_job_id + 1, &err) < 0) {
+        ctld_fatal (ctld, err.text);
+        job_destroy (job);
+        return -1;
+    }
+    if (jobtab_add (ctld->jobs, job) < 0) {
+        ctld_fatal (ctld, "out of memory adding a job");
+        job_destroy (job);
+        return -1;
+    }
+    ctld->next_job_id++;
+    if (store_add_event (ctld->store, job->id, job->submit_time, "PENDING",
+                         job->held ? "JobHeldUser" : NULL, &err) < 0) {
+        ctld_fatal (ctld, err.text);
+        return -1;
+    }
+    return ctld_job_save (ctld, job);
+}
+
+/* --array: one job per task, with consecutive ids; the first one's id is
+ * the array's.  first was checked like any job; the others copy it. */
+static void submit_array (struct conn *c, json_int_t seq, struct job *first,
+                          json_t *rec, const int *tasks, int n)
+{
+    struct ctld *ctld = c->ctld;
+    uint64_t id = first->id;
+    bool held = first->held;
+    aios_error_t err;
+    int i;
+
+    if (queue_job (ctld, first) < 0)
+        return;
+    for (i = 1; i < n; i++) {
+        json_t *r = json_deep_copy (rec);
+        struct job *job;
+        if (!r || json_object_set_new (r, "array_task_id",
+                                       json_integer (tasks[i])) < 0) {
+            json_decref (r);
+            ctld_fatal (ctld, "out of memory adding array tasks");
+            return;
+        }
+        job = job_create (ctld->next_job_id, r, NULL, &err);
+        json_decref (r);
+        if (!job) {
+            ctld_fatal (ctld, err.text);
+            return;
+        }
+        job->held = held;
+        if (held)
+            job_set_reason (job, "JobHeldUser");
+        if (queue_job (ctld, job) < 0)
+            return;
+    }
+    log_debug ("array %ju (%d tasks) submitted by %s", (uintmax_t)id, n, c->user);
+    conn_send_committed (c, json_pack ("{s:I s:I s:i}", "seq", seq, "id",
+                                       (json_int_t)id, "array_tasks", n));
+    ctld_sched_request (ctld);
+}
+
 static void op_submit (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
     json_t *j = json_object_get (req, "job"), *rec = NULL;
     const struct conf_partition *p;
     struct job *job = NULL;
-    const char *part = NULL;
+    const char *part = NULL, *array = NULL;
+    int *array_tasks = NULL, ntasks_array = 0, throttle = 0;
     aios_error_t err;
 
     if (!json_is_object (j)) {
@@ -232,13 +310,33 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
         || json_object_set_new (rec, "submit_time", json_real (ctld_now ())) < 0)
         goto nomem;
     json_object_del (rec, "hold");
-    if (resolve_request (ctld, c, p, rec, &err) < 0) {
+    if (resolve_request (ctld, c, p, rec, &err) < 0
+        || staging_check (ctld, rec, &err) < 0) {
         conn_error (c, seq, errno ? errno : EINVAL, "%s", err.text);
         goto done;
     }
     if (!json_object_get (rec, "time_limit")
         && json_object_set_new (rec, "time_limit", json_integer (p->max_time)) < 0)
         goto nomem;
+    if (json_unpack (rec, "{s:s}", "array", &array) == 0) {
+        if (parse_array (array, &array_tasks, &ntasks_array, &throttle, &err) < 0) {
+            conn_error (c, seq, EINVAL, "%s", err.text);
+            goto done;
+        }
+        if (json_object_set_new (rec, "array_job_id",
+                                 json_integer ((json_int_t)ctld->next_job_id)) < 0
+            || json_object_set_new (rec, "array_task_id",
+                                    json_integer (array_tasks[0])) < 0
+            || json_object_set_new (rec, "array_count",
+                                    json_integer (ntasks_array)) < 0
+            || json_object_set_new (rec, "array_min",
+                                    json_integer (array_tasks[0])) < 0
+            || json_object_set_new (rec, "array_max",
+                                    json_integer (array_tasks[ntasks_array - 1])) < 0
+            || (throttle > 0 && json_object_set_new (rec, "array_throttle",
+                                                     json_integer (throttle)) < 0))
+            goto nomem;
+    }
     if (!(job = job_create (ctld->next_job_id, rec, NULL, &err))) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         goto done;
@@ -258,30 +356,25 @@ static void op_submit (struct conn *c, json_t *req, json_int_t seq)
         reply_test (c, seq, job);
         goto done;
     }
-    if (store_set_meta (ctld->store, "next_job_id",
-                        (int64_t)ctld->next_job_id + 1, &err) < 0) {
-        ctld_fatal (ctld, err.text);
+    if (ntasks_array > 0) {
+        submit_array (c, seq, job, rec, array_tasks, ntasks_array);
+        job = NULL;
         goto done;
     }
-    if (jobtab_add (ctld->jobs, job) < 0)
-        goto nomem;
-    ctld->next_job_id++;
-    if (store_add_event (ctld->store, job->id, job->submit_time, "PENDING",
-                         job->held ? "JobHeldUser" : NULL, &err) < 0) {
-        ctld_fatal (ctld, err.text);
+    if (queue_job (ctld, job) < 0)
         goto done_added;
-    }
-    ctld_job_save (ctld, job);
     log_debug ("job %ju submitted by %s", (uintmax_t)job->id, c->user);
     conn_send_committed (c, json_pack ("{s:I s:I}", "seq", seq, "id",
                                        (json_int_t)job->id));
     ctld_sched_request (ctld);
 done_added:
+    free (array_tasks);
     json_decref (rec);
     return;
 nomem:
     conn_error (c, seq, ENOMEM, "out of memory");
 done:
+    free (array_tasks);
     job_destroy (job);
     json_decref (rec);
 }
@@ -332,7 +425,7 @@ static const char *cancel_one (struct conn *c, struct job *job, int sig,
         nodeops_signal (ctld, job, sig);
         return NULL;
     }
-    if (job->state == JOB_PENDING) {
+    if (job->state == JOB_PENDING || job->state == JOB_STAGING) {
         char reason[96];
         snprintf (reason, sizeof (reason), "cancelled by %s", c->user);
         ctld_job_transition (ctld, job, JOB_CANCELLED, reason);
@@ -346,20 +439,36 @@ static const char *cancel_one (struct conn *c, struct job *job, int sig,
     return NULL;
 }
 
+static void cancel_add (struct conn *c, struct job *job,
+                        const struct cancel_filter *f, int sig, json_t *done,
+                        json_t *errors)
+{
+    const char *why;
+    char buf[256];
+
+    if (!cancel_match (job, f))
+        return;
+    if ((why = cancel_one (c, job, sig, buf, sizeof (buf))))
+        json_array_append_new (errors, json_string (why));
+    else
+        json_array_append_new (done, json_integer ((json_int_t)job->id));
+}
+
 static void op_cancel (struct conn *c, json_t *req, json_int_t seq)
 {
     struct cancel_filter f = { .state = -1 };
     const char *state = NULL;
     json_int_t sig = 0;
-    json_t *done = json_array (), *errors = json_array ();
+    json_t *done = json_array (), *errors = json_array (), *tasks = NULL;
     aios_error_t err;
     char buf[256];
     size_t i;
 
-    if (proto_unpack (req, &err, "cancel", "{s?o s?s s?s s?s s?I}", "ids",
+    if (proto_unpack (req, &err, "cancel", "{s?o s?s s?s s?s s?I s?o}", "ids",
                       &f.ids, "user", &f.user, "name", &f.name, "state",
-                      &state, "signal", &sig) < 0
-        || (f.ids && !json_is_array (f.ids))) {
+                      &state, "signal", &sig, "tasks", &tasks) < 0
+        || (f.ids && !json_is_array (f.ids))
+        || (tasks && !json_is_array (tasks))) {
         conn_error (c, seq, EPROTO, "%s", f.ids ? err.text : "cancel: bad ids");
         goto out;
     }
@@ -371,24 +480,43 @@ static void op_cancel (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, EINVAL, "invalid signal %lld", (long long)sig);
         goto out;
     }
-    if (f.ids) {
+    if (f.ids || tasks) {
         json_t *v;
         json_array_foreach (f.ids, i, v) {
             json_int_t id = json_integer_value (v);
             struct job *job = jobtab_lookup (c->ctld->jobs, (uint64_t)id);
-            const char *why;
+            int count = 1, k;
             if (!json_is_integer (v) || !job) {
                 snprintf (buf, sizeof (buf), "job %lld: no such job",
                           (long long)id);
                 json_array_append_new (errors, json_string (buf));
                 continue;
             }
-            if (!cancel_match (job, &f))
+            /* an array's id: every task of it */
+            if (!jobtab_is_array (c->ctld->jobs, (uint64_t)id, &count))
+                count = 1;
+            for (k = 0; k < count; k++) {
+                struct job *t = k ? jobtab_lookup (c->ctld->jobs, (uint64_t)id
+                                                   + (uint64_t)k) : job;
+                if (!t || (k && t->array_job_id != (uint64_t)id))
+                    continue;
+                if (count > 1 && job_state_is_final (t->state))
+                    continue;
+                cancel_add (c, t, &f, (int)sig, done, errors);
+            }
+        }
+        json_array_foreach (tasks, i, v) {
+            json_int_t aid = 0, task = -1;
+            struct job *t;
+            if (json_unpack (v, "[I I]", &aid, &task) < 0
+                || !(t = jobtab_array_task (c->ctld->jobs, (uint64_t)aid,
+                                            (int)task))) {
+                snprintf (buf, sizeof (buf), "job %lld_%lld: no such array task",
+                          (long long)aid, (long long)task);
+                json_array_append_new (errors, json_string (buf));
                 continue;
-            if ((why = cancel_one (c, job, (int)sig, buf, sizeof (buf))))
-                json_array_append_new (errors, json_string (why));
-            else
-                json_array_append_new (done, json_integer (id));
+            }
+            cancel_add (c, t, &f, (int)sig, done, errors);
         }
     }
     else {
@@ -426,7 +554,8 @@ static bool queue_match (const struct job *job, json_t *ids, json_t *users,
     if (json_array_size (ids) > 0) {
         hit = false;
         json_array_foreach (ids, i, v)
-            hit |= (uint64_t)json_integer_value (v) == job->id;
+            hit |= (uint64_t)json_integer_value (v) == job->id
+                   || (uint64_t)json_integer_value (v) == job->array_job_id;
         if (!hit)
             return false;
     }
@@ -644,6 +773,60 @@ static void hold_or_release (struct conn *c, json_t *req, json_int_t seq, bool h
 
 /* {"nodes":HOSTLIST,"drain":B,"reason":TEXT}: drain (no new jobs; running
  * ones go on) or resume nodes.  Root, operators and the daemon user only. */
+/* aios-control requeue: a running job is killed and goes back to PENDING
+ * when its node says it ended; a finished one goes back at once. */
+static void op_requeue (struct conn *c, json_t *req, json_int_t seq)
+{
+    struct ctld *ctld = c->ctld;
+    json_t *ids = NULL, *done = json_array (), *errors = json_array (), *v;
+    char buf[256], reason[96];
+    size_t i;
+
+    if (json_unpack (req, "{s:o}", "ids", &ids) < 0 || !json_is_array (ids)) {
+        conn_error (c, seq, EPROTO, "requeue: expected an array \"ids\"");
+        goto out;
+    }
+    snprintf (reason, sizeof (reason), "requeued by %s", c->user);
+    json_array_foreach (ids, i, v) {
+        struct job *job = jobtab_lookup (ctld->jobs, (uint64_t)json_integer_value (v));
+        const char *why = NULL;
+        if (!json_is_integer (v) || !job)
+            why = "no such job";
+        else if (job->uid != c->uid && !conn_is_privileged (c))
+            why = "permission denied: only its owner, an operator or root may "
+                  "requeue it";
+        else if (job->state == JOB_PENDING)
+            why = "it is pending already";
+        else if (job->requeue_pending || job->cancel_requested)
+            why = "it is being ended already";
+        if (why) {
+            snprintf (buf, sizeof (buf), "job %lld: %s",
+                      (long long)json_integer_value (v), why);
+            json_array_append_new (errors, json_string (buf));
+            continue;
+        }
+        if (job_state_is_final (job->state))
+            ctld_job_requeue (ctld, job, reason);
+        else if (job->state == JOB_STAGING) {
+            /* staging is undone by the nodes' release */
+            ctld_job_requeue (ctld, job, reason);
+        } else {
+            job->requeue_pending = true;
+            if (job->state == JOB_RUNNING)
+                ctld_job_transition (ctld, job, JOB_COMPLETING, reason);
+            else
+                ctld_job_save (ctld, job);
+            nodeops_terminate (ctld, job);
+        }
+        json_array_append_new (done, json_integer ((json_int_t)job->id));
+    }
+    conn_send_committed (c, json_pack ("{s:I s:O s:O}", "seq", seq, "requeued",
+                                       done, "errors", errors));
+out:
+    json_decref (done);
+    json_decref (errors);
+}
+
 static void op_drain (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
@@ -855,6 +1038,13 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
         conn_error (c, seq, ENOMEM, "out of memory");
         return;
     }
+    if (job->stage_in)
+        json_object_set (rep, "stage_in", job->stage_in);
+    if (job->state == JOB_STAGING)
+        json_object_set_new (rep, "staging",
+                             json_pack ("{s:I s:I}", "done",
+                                        (json_int_t)job->stage_done, "total",
+                                        (json_int_t)job->stage_total));
     if (job->state != JOB_PENDING) {
         if (job->nodelist)
             json_object_set_new (rep, "nodes", json_string (job->nodelist));
@@ -1055,6 +1245,7 @@ static const struct {
     { "step_end", op_step_end },
     { "steps", op_steps },
     { "acct", acct_request },
+    { "requeue", op_requeue },
     { "update", admin_update },
     { "partitions", admin_partitions },
     { "config", admin_config },

@@ -47,6 +47,16 @@ struct ctld_sched {
     double last_time;
     double last_estimate;   /* when start estimates were last computed */
     bool est_stale;         /* a pass ran without estimates since */
+    /* array throttles: tasks running per array (sorted by id), and the
+     * pending tasks let through in this pass */
+    struct array_count {
+        uint64_t id;
+        int running;
+        int admitted;
+    } *arrays;
+    size_t narrays, arrays_cap;
+    uint64_t cur_array;     /* an array with none running: its count */
+    int cur_admitted;
 };
 
 /* Start estimates cost most of a large pass: refresh them at most this
@@ -156,6 +166,7 @@ int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
     if (job_state_is_final (to)) {
         job->end_time = now;
         ctld->finished++;
+        staging_job_ended (ctld, job);
         if (job->start_time > 0)
             record_usage (ctld, job, now);
         nodeops_release (ctld, job);
@@ -171,6 +182,50 @@ int ctld_job_transition (struct ctld *ctld, struct job *job, int state,
         return -1;
     if (job_state_is_final (to))
         ops_job_finished (ctld, job);
+    return 0;
+}
+
+int ctld_job_requeue (struct ctld *ctld, struct job *job, const char *reason)
+{
+    aios_error_t err;
+    double now = ctld_now ();
+    char *why = reason ? strdup (reason) : NULL;   /* may be job->reason */
+
+    if (!job_transition_ok (job->state, JOB_PENDING)) {
+        log_err ("job %ju: cannot requeue from %s", (uintmax_t)job->id,
+                 job_state_name (job->state));
+        free (why);
+        errno = EINVAL;
+        return -1;
+    }
+    if (!job_state_is_final (job->state)) {
+        if (job->start_time > 0)
+            record_usage (ctld, job, now);
+        nodeops_release (ctld, job);
+        release_alloc (ctld, job);
+    }
+    job_clear_alloc (job);
+    staging_job_ended (ctld, job);
+    job->state = JOB_PENDING;
+    job->restarts++;
+    job->start_time = job->end_time = 0;
+    job->exit_code = job->term_signal = 0;
+    job->cpu_time = 0;
+    job->max_rss_kb = 0;
+    job->warned = job->requeue_pending = job->cancel_requested = false;
+    free (job->nodelist);
+    job->nodelist = NULL;
+    job_set_reason (job, why);
+    log_info ("job %ju requeued (%s)", (uintmax_t)job->id, why ? why : "");
+    if (store_add_event (ctld->store, job->id, now, "PENDING", why, &err) < 0) {
+        free (why);
+        ctld_fatal (ctld, err.text);
+        return -1;
+    }
+    free (why);
+    if (ctld_job_save (ctld, job) < 0)
+        return -1;
+    ctld_sched_request (ctld);
     return 0;
 }
 
@@ -282,7 +337,7 @@ static int part_index (struct ctld *ctld, const char *name)
     return -1;
 }
 
-static void job_to_sched (struct ctld *ctld, const struct job *job, bool priority,
+static void job_to_sched (struct ctld *ctld, struct job *job, bool priority,
                           struct sched_job *sj)
 {
     int q = conf_qos_priority (ctld->conf, job->qos);
@@ -303,10 +358,68 @@ static void job_to_sched (struct ctld *ctld, const struct job *job, bool priorit
     sj->nice = job->nice;
     sj->qos_priority = q > 0 ? q : 0;
     sj->held = job->held;
+    sj->fixed_priority = job->has_admin_priority;
+    sj->priority = job->admin_priority;
     sj->extra_reasons = deps_reasons (ctld, job);
+    sj->prefer = staging_prefer (ctld, job);
     if (job->begin_time > ctld_now ())
         sj->extra_reasons |= SCHED_R_BEGIN;
     (void)priority;
+}
+
+/* Array throttles (%N): running tasks per array, counted in id order
+ * (tasks of one array have consecutive ids, so arrays come sorted). */
+static int array_count_running (struct ctld_sched *cs, const struct job *job)
+{
+    if (cs->narrays > 0 && cs->arrays[cs->narrays - 1].id == job->array_job_id) {
+        cs->arrays[cs->narrays - 1].running++;
+        return 0;
+    }
+    if (GROW (cs->arrays, cs->arrays_cap, cs->narrays + 1))
+        return -1;
+    cs->arrays[cs->narrays++] = (struct array_count){ job->array_job_id, 1, 0 };
+    return 0;
+}
+
+static struct array_count *array_find (struct ctld_sched *cs, uint64_t id)
+{
+    size_t lo = 0, hi = cs->narrays;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cs->arrays[mid].id == id)
+            return &cs->arrays[mid];
+        if (cs->arrays[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* A pending task may start only while the tasks running plus those already
+ * let through in this pass stay under the throttle: so one pass never
+ * starts more than the throttle allows. */
+static void array_throttle (struct ctld_sched *cs, const struct job *job,
+                            struct sched_job *sj)
+{
+    struct array_count *a = array_find (cs, job->array_job_id);
+    int used = a ? a->running + a->admitted : cs->cur_admitted;
+
+    if (sj->extra_reasons || sj->held)
+        return;
+    if (!a && cs->cur_array != job->array_job_id) {
+        cs->cur_array = job->array_job_id;
+        cs->cur_admitted = used = 0;
+    }
+    if (used >= job->array_throttle) {
+        sj->extra_reasons |= SCHED_R_ARRAY_LIMIT;
+        return;
+    }
+    if (a)
+        a->admitted++;
+    else
+        cs->cur_admitted++;
 }
 
 /* Fill cs->in from the controller's state; extra (a job not in the table,
@@ -349,11 +462,17 @@ static int build_input (struct ctld *ctld, struct job *extra, double now)
         np += (size_t)sp->nnodes;
     }
     /* running jobs and their allocations */
+    cs->narrays = 0;
+    cs->cur_array = 0;
+    cs->cur_admitted = 0;
     for (j = 0; j < njobs; j++) {
         struct job *job = jobtab_at (ctld->jobs, j);
-        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING) {
+        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING
+            || job->state == JOB_STAGING) {
             nr++;
             na += (size_t)job->nalloc;
+            if (job->array_throttle > 0 && array_count_running (cs, job) < 0)
+                return -1;
         } else if (job->state == JOB_PENDING)
             npend++;
     }
@@ -369,12 +488,14 @@ static int build_input (struct ctld *ctld, struct job *extra, double now)
     nr = na = npend = 0;
     for (j = 0; j < njobs; j++) {
         struct job *job = jobtab_at (ctld->jobs, j);
-        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING) {
+        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING
+            || job->state == JOB_STAGING) {
             struct sched_running *r = &cs->run[nr++];
             int k, used = 0;
             r->id = job->id;
             r->end = job->time_limit < 0 ? INFINITY
-                                         : job->start_time + (double)job->time_limit;
+                     : (job->state == JOB_STAGING ? now : job->start_time)
+                       + (double)job->time_limit;
             /* overdue jobs (being killed) end any moment now */
             if (r->end < now)
                 r->end = now;
@@ -396,6 +517,8 @@ static int build_input (struct ctld *ctld, struct job *extra, double now)
             na += (size_t)used;
         } else if (job->state == JOB_PENDING) {
             job_to_sched (ctld, job, false, &cs->jobs[npend]);
+            if (job->array_throttle > 0)
+                array_throttle (cs, job, &cs->jobs[npend]);
             cs->pjobs[npend++] = job;
         }
     }
@@ -461,9 +584,15 @@ static int start_job (struct ctld *ctld, struct job *job,
         goto nomem;
     job_set_alloc (job, alloc, k);
     apply_alloc (ctld, job);
-    job->start_time = ctld_now ();
     job->reasons = 0;
     job->position = 0;
+    if (job->stage_in) {
+        /* its datasets first; it runs when every node has them */
+        if (ctld_job_transition (ctld, job, JOB_STAGING, "Staging") < 0)
+            return -1;
+        return staging_start (ctld, job);
+    }
+    job->start_time = ctld_now ();
     if (ctld_job_transition (ctld, job, JOB_RUNNING, NULL) < 0)
         return -1;
     return nodeops_launch (ctld, job);
@@ -583,6 +712,7 @@ void ctld_sched_pass (struct ctld *ctld)
     cs->last_started = started;
     cs->started += (uint64_t)started;
     cs->last_time = ctld_now ();
+    staging_prefetch (ctld);
 }
 
 int sched_test (struct ctld *ctld, struct job *job, bool in_table,
@@ -674,6 +804,7 @@ void sched_fini (struct ctld *ctld)
     free (cs->ralloc);
     free (cs->jobs);
     free (cs->pjobs);
+    free (cs->arrays);
     free (cs);
     ctld->sched = NULL;
 }

@@ -309,9 +309,39 @@ static void test_bad_input (void **state)
     assert_int_equal (policy_builtin ("nope", &c.ops), -1);
 }
 
+
+/* A job whose data is cached on node 2 goes there when it fits there now;
+ * when node 2 is busy it starts elsewhere rather than wait. */
+static void test_prefers_nodes_with_its_data (void **state)
+{
+    static const unsigned char on2[3] = { 0, 0, 1 };
+    const struct sched_result *r;
+    struct sched_job *j;
+
+    (void)state;
+    cluster (3, 2, 0, "fifo");
+    j = job (1, 1, 60);
+    j->prefer = on2;
+    j = job (1, 1, 60);
+    r = pass (SCHED_BACKFILL_EASY);
+    assert_true (r[0].start);
+    assert_int_equal (r[0].alloc[0].node, 2);
+    assert_true (r[1].start);
+    assert_int_equal (r[1].alloc[0].node, 0);
+
+    cluster (3, 2, 0, "fifo");
+    running (2, 2, 100);
+    j = job (1, 1, 60);
+    j->prefer = on2;
+    r = pass (SCHED_BACKFILL_EASY);
+    assert_true (r[0].start);
+    assert_int_not_equal (r[0].alloc[0].node, 2);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown (test_prefers_nodes_with_its_data, teardown),
         cmocka_unit_test_teardown (test_fifo_starts_in_order, teardown),
         cmocka_unit_test_teardown (test_easy_backfills_short_jobs_only, teardown),
         cmocka_unit_test_teardown (test_easy_long_job_beside_reservation, teardown),

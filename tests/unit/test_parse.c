@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -493,6 +494,75 @@ static void test_begin (void **state)
     assert_int_equal (parse_begin ("2026-12-24T18", now, &t, &err), -1);
 }
 
+
+static void check_array (const char *spec, const char *want, int want_thr)
+{
+    aios_error_t err;
+    int *tasks, n, thr;
+    char buf[256];
+
+    assert_int_equal (parse_array (spec, &tasks, &n, &thr, &err), 0);
+    format_array (tasks, n, buf, sizeof (buf));
+    assert_string_equal (buf, want);
+    assert_int_equal (thr, want_thr);
+    free (tasks);
+}
+
+static void test_array (void **state)
+{
+    (void)state;
+    check_array ("0-99%10", "0-99", 10);
+    check_array ("1,3,5", "1,3,5", 0);
+    check_array ("0-15:4", "0,4,8,12", 0);
+    check_array ("7,1-3,2", "1-3,7", 0);
+    check_array ("5", "5", 0);
+    check_array ("0-3,8-9%2", "0-3,8-9", 2);
+}
+
+static void test_array_errors (void **state)
+{
+    const char *bad[] = { "", "5-1", "a", "1-", "-3", "1,,2x", "0-3%0", "0-3%x",
+                          "2:3", "0-20000", "1000001", "0-9:0" };
+    aios_error_t err;
+    int *tasks, n, thr;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        errno = 0;
+        assert_int_equal (parse_array (bad[i], &tasks, &n, &thr, &err), -1);
+        assert_int_equal (errno, EINVAL);
+        assert_null (tasks);
+        assert_non_null (strstr (err.text, "invalid array"));
+    }
+    assert_int_equal (parse_array ("5-1", &tasks, &n, &thr, &err), -1);
+    assert_non_null (strstr (err.text, "goes backwards"));
+}
+
+static void test_signal_spec (void **state)
+{
+    aios_error_t err;
+    int sig, secs, batch;
+
+    (void)state;
+    assert_int_equal (parse_signal_spec ("B:USR1@90", &sig, &secs, &batch, &err), 0);
+    assert_int_equal (sig, SIGUSR1);
+    assert_int_equal (secs, 90);
+    assert_int_equal (batch, 1);
+    assert_int_equal (parse_signal_spec ("TERM", &sig, &secs, &batch, &err), 0);
+    assert_int_equal (sig, SIGTERM);
+    assert_int_equal (secs, 60);
+    assert_int_equal (batch, 0);
+    assert_int_equal (parse_signal_spec ("10@0", &sig, &secs, &batch, &err), 0);
+    assert_int_equal (sig, 10);
+    assert_int_equal (secs, 0);
+    assert_int_equal (parse_signal_spec ("NOPE@5", &sig, &secs, &batch, &err), -1);
+    assert_non_null (strstr (err.text, "unknown signal \"NOPE\""));
+    assert_int_equal (parse_signal_spec ("USR1@x", &sig, &secs, &batch, &err), -1);
+    assert_int_equal (parse_signal_spec ("USR1@70000", &sig, &secs, &batch, &err), -1);
+    assert_int_equal (parse_signal_spec ("", &sig, &secs, &batch, &err), -1);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +588,9 @@ int main (void)
         cmocka_unit_test (test_long_errors),
         cmocka_unit_test (test_long_null_val),
         cmocka_unit_test (test_begin),
+        cmocka_unit_test (test_array),
+        cmocka_unit_test (test_array_errors),
+        cmocka_unit_test (test_signal_spec),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
