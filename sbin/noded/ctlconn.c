@@ -7,6 +7,7 @@
  * with a growing delay (at most 5 s).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +144,19 @@ static void send_register (struct noded *nd)
     struct scan s = { json_array (), json_array () };
     aios_error_t err;
     size_t i;
-    json_t *rec;
+    json_t *rec, *running = launch_running_ids (nd), *msg;
 
     if (spool_scan (nd->spool_dir, scan_completed_cb, &s, &err) < 0)
         log_err ("%s", err.text);
-    ctl_send (nd, json_pack ("{s:s s:I s:i s:I s:i s:o s:O}", "op", "register",
-                             "seq", nd->seq++, "cpus", nd->cpus, "memory_mb",
-                             (json_int_t)nd->mem_mb, "gpus", nd->gpus, "running",
-                             launch_running_ids (nd), "completed", s.completed));
+    if (running)
+        stage_add_running (nd, running); /* their completion is to come */
+    msg = json_pack ("{s:s s:I s:i s:I s:i s:o s:O}", "op", "register", "seq",
+                     nd->seq++, "cpus", nd->cpus, "memory_mb",
+                     (json_int_t)nd->mem_mb, "gpus", nd->gpus, "running",
+                     running, "completed", s.completed);
+    if (msg)
+        stage_register_info (nd, msg); /* what the node cache holds */
+    ctl_send (nd, msg);
     nd->ctl_state = CTL_REGISTER;
     /* completions the controller has not acknowledged yet */
     json_array_foreach (s.recs, i, rec) {
@@ -169,6 +175,18 @@ void ctlconn_send_completion (struct noded *nd, json_t *rec)
         return; /* goes with the next register */
     if (!(msg = json_deep_copy (rec)))
         return;
+    json_object_set_new (msg, "seq", json_integer (nd->seq++));
+    ctl_send (nd, msg);
+}
+
+void ctlconn_send (struct noded *nd, json_t *msg)
+{
+    if (!msg)
+        return;
+    if (nd->ctl_state != CTL_UP && nd->ctl_state != CTL_REGISTER) {
+        json_decref (msg);
+        return;
+    }
     json_object_set_new (msg, "seq", json_integer (nd->seq++));
     ctl_send (nd, msg);
 }
@@ -253,6 +271,22 @@ static void on_reply (struct noded *nd, json_t *msg)
         spool_job_remove (nd->spool_dir, (uint64_t)id); /* completion acked */
 }
 
+/* {"id":N,"time_limit":SECONDS}: a running job's new time limit
+ * (aios-control update TimeLimit=). */
+static void on_limit (struct noded *nd, json_t *msg, json_int_t seq)
+{
+    json_int_t id, limit;
+
+    if (json_unpack (msg, "{s:I s:I}", "id", &id, "time_limit", &limit) < 0) {
+        ctl_send (nd, proto_error (seq, EPROTO, "limit: expected integers \"id\" "
+                                   "and \"time_limit\""));
+        return;
+    }
+    if (launch_set_limit (nd, (uint64_t)id, (long)limit) < 0 && errno != ENOENT)
+        log_err ("job %ju: cannot set its time limit: %s", (uintmax_t)id,
+                 strerror (errno));
+}
+
 static void on_request (struct noded *nd, const char *op, json_t *msg,
                         json_int_t seq)
 {
@@ -268,8 +302,18 @@ static void on_request (struct noded *nd, const char *op, json_t *msg,
         return;
     }
     if (!strcmp (op, "alloc") && json_unpack (msg, "{s:o}", "job", &job) == 0) {
+        if (stage_job_prepare (nd, job, &err) < 0)
+            log_warn ("alloc: %s", err.text);
         if (listener_alloc (nd, job) < 0)
             ctl_send (nd, proto_error (seq, EPROTO, "alloc: malformed job"));
+        return;
+    }
+    if (!strcmp (op, "stage") || !strcmp (op, "prefetch")) {
+        stage_request (nd, msg, op[0] == 'p');
+        return;
+    }
+    if (!strcmp (op, "limit")) {
+        on_limit (nd, msg, seq);
         return;
     }
     if (json_unpack (msg, "{s:I s?I}", "id", &id, "signal", &sig) < 0) {
@@ -278,10 +322,14 @@ static void on_request (struct noded *nd, const char *op, json_t *msg,
     }
     if (!strcmp (op, "terminate"))
         launch_terminate (nd, (uint64_t)id);
-    else if (!strcmp (op, "release"))
+    else if (!strcmp (op, "release")) {
         listener_release (nd, (uint64_t)id);
+        stage_release (nd, (uint64_t)id);
+    }
     else if (!strcmp (op, "signal"))
         launch_signal (nd, (uint64_t)id, (int)sig);
+    else if (!strcmp (op, "signal_steps") && sig > 0 && sig < NSIG)
+        listener_signal (nd, (uint64_t)id, (int)sig);
     else
         ctl_send (nd, proto_error (seq, ENOSYS, "unknown operation \"%s\"", op));
 }

@@ -6,6 +6,7 @@
  * from patterns.  The child reports any failure before exec through a
  * close-on-exec pipe, so the job fails with the reason instead of vanishing.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -39,6 +40,7 @@ struct task {
     struct event *limit_ev;
     struct event *kill_ev;
     struct noded *nd;
+    json_t *spec;               /* the launch spec (stage-out reads it) */
     struct task *next;
 };
 
@@ -52,6 +54,11 @@ struct spec {
     json_int_t uid, gid, ntasks, nnodes, cpus_on_node, time_limit, kill_wait;
     json_int_t node_index;
     const char *hostfile;   /* the batch script's host file, or NULL */
+    json_int_t cpus_per_task, tasks_on_node, mem_mb, restarts;
+    json_int_t array_id, array_task, array_count, array_min, array_max;
+    const char *account;
+    json_t *datasets;       /* {"NAME": path of the staged copy} or NULL */
+    const char *scratch;    /* the job's scratch directory, or NULL */
 };
 
 /* aios-exec, next to aiosd: DIR/../bin/aios-exec (build tree or install). */
@@ -102,6 +109,7 @@ static void task_free (struct task *t)
             event_free (t->limit_ev);
         if (t->kill_ev)
             event_free (t->kill_ev);
+        json_decref (t->spec);
         free (t);
     }
 }
@@ -138,6 +146,11 @@ static void complete (struct noded *nd, uint64_t id, json_t *rec)
     ctlconn_send_completion (nd, rec);
 }
 
+void launch_complete (struct noded *nd, uint64_t id, json_t *rec)
+{
+    complete (nd, id, rec);
+}
+
 static void fail_launch (struct noded *nd, uint64_t id, const char *reason)
 {
     json_t *rec = json_pack ("{s:s s:I s:i s:i s:s}", "op", "complete", "id",
@@ -152,7 +165,8 @@ static void fail_launch (struct noded *nd, uint64_t id, const char *reason)
 
 /* --- the child ------------------------------------------------------------ */
 
-/* Expand %j %x %u %N %% in pattern; relative results are under workdir. */
+/* Expand %j %x %u %N %A %a %% in pattern; relative results are under
+ * workdir. */
 static void expand_pattern (const struct spec *s, const char *node,
                             const char *pattern, char *out, size_t len)
 {
@@ -172,6 +186,16 @@ static void expand_pattern (const struct spec *s, const char *node,
         }
         switch (*++p) {
         case 'j': snprintf (tmp, sizeof (tmp), "%ju", (uintmax_t)s->id); ins = tmp; break;
+        case 'A':
+            snprintf (tmp, sizeof (tmp), "%ju",
+                      (uintmax_t)(s->array_id ? (uint64_t)s->array_id : s->id));
+            ins = tmp;
+            break;
+        case 'a':
+            snprintf (tmp, sizeof (tmp), "%lld",
+                      s->array_id ? (long long)s->array_task : 0LL);
+            ins = tmp;
+            break;
         case 'x': ins = s->name; break;
         case 'u': ins = s->user; break;
         case 'N': ins = node; break;
@@ -207,6 +231,12 @@ static void child_fail (int fd, const char *fmt, ...)
     _exit (127);
 }
 
+/* The time limit in minutes, rounded up, as Slurm exports it; 0 none. */
+static json_int_t time_limit_min (const struct spec *s)
+{
+    return s->time_limit > 0 ? (s->time_limit + 59) / 60 : 0;
+}
+
 static void set_env_num (const char *name, json_int_t v)
 {
     char buf[32];
@@ -239,6 +269,52 @@ static void gpu_env (const struct spec *s, int node_gpus)
     }
 }
 
+/* Slurm's names, so that a script written for sbatch runs unchanged. */
+static void slurm_env (const struct spec *s, const char *node)
+{
+    char buf[64];
+
+    snprintf (buf, sizeof (buf), "%ju", (uintmax_t)s->id);
+    setenv ("SLURM_JOB_ID", buf, 1);
+    setenv ("SLURM_JOBID", buf, 1);
+    setenv ("SLURM_JOB_NAME", s->name, 1);
+    setenv ("SLURM_JOB_NODELIST", s->nodelist, 1);
+    setenv ("SLURM_NODELIST", s->nodelist, 1);
+    setenv ("SLURM_JOB_PARTITION", s->partition, 1);
+    setenv ("SLURM_JOB_USER", s->user, 1);
+    set_env_num ("SLURM_JOB_UID", s->uid);
+    set_env_num ("SLURM_JOB_GID", s->gid);
+    set_env_num ("SLURM_NNODES", s->nnodes);
+    set_env_num ("SLURM_JOB_NUM_NODES", s->nnodes);
+    set_env_num ("SLURM_NTASKS", s->ntasks);
+    set_env_num ("SLURM_NPROCS", s->ntasks);
+    set_env_num ("SLURM_CPUS_PER_TASK", s->cpus_per_task > 0 ? s->cpus_per_task : 1);
+    set_env_num ("SLURM_CPUS_ON_NODE", s->cpus_on_node);
+    set_env_num ("SLURM_NODEID", s->node_index);
+    setenv ("SLURM_PROCID", "0", 1);
+    setenv ("SLURM_LOCALID", "0", 1);
+    setenv ("SLURM_SUBMIT_DIR", s->workdir, 1);
+    setenv ("SLURMD_NODENAME", node, 1);
+    set_env_num ("SLURM_RESTART_COUNT", s->restarts);
+    if (s->mem_mb > 0)
+        set_env_num ("SLURM_MEM_PER_NODE", s->mem_mb);
+    if (s->account)
+        setenv ("SLURM_JOB_ACCOUNT", s->account, 1);
+    if (s->tasks_on_node > 0) {
+        set_env_num ("SLURM_TASKS_PER_NODE", s->tasks_on_node);
+        set_env_num ("SLURM_NTASKS_PER_NODE", s->tasks_on_node);
+    }
+    if (s->array_id) {
+        set_env_num ("SLURM_ARRAY_JOB_ID", s->array_id);
+        set_env_num ("SLURM_ARRAY_TASK_ID", s->array_task);
+        set_env_num ("SLURM_ARRAY_TASK_COUNT", s->array_count);
+        set_env_num ("SLURM_ARRAY_TASK_MIN", s->array_min);
+        set_env_num ("SLURM_ARRAY_TASK_MAX", s->array_max);
+    }
+    if (time_limit_min (s) > 0)
+        set_env_num ("SLURM_TIME_LIMIT", time_limit_min (s));
+}
+
 static void child_env (const struct spec *s, const char *node, const char *home,
                        int node_gpus)
 {
@@ -263,12 +339,31 @@ static void child_env (const struct spec *s, const char *node, const char *home,
     setenv ("AIOS_NODENAME", node, 1);
     setenv ("AIOS_JOB_USER", s->user, 1);
     set_env_num ("AIOS_NODEID", s->node_index);
-    /* Slurm's names, for scripts and launchers that read them (no
-     * SLURM_JOB_NODELIST: Hydra would then pick its slurm launcher) */
-    snprintf (buf, sizeof (buf), "%ju", (uintmax_t)s->id);
-    setenv ("SLURM_JOB_ID", buf, 1);
-    set_env_num ("SLURM_NNODES", s->nnodes);
-    set_env_num ("SLURM_NTASKS", s->ntasks);
+    if (s->array_id) {
+        set_env_num ("AIOS_ARRAY_JOB_ID", s->array_id);
+        set_env_num ("AIOS_ARRAY_TASK_ID", s->array_task);
+        set_env_num ("AIOS_ARRAY_TASK_COUNT", s->array_count);
+        set_env_num ("AIOS_ARRAY_TASK_MIN", s->array_min);
+        set_env_num ("AIOS_ARRAY_TASK_MAX", s->array_max);
+    }
+    if (s->scratch)
+        setenv ("AIOS_SCRATCH", s->scratch, 1);
+    if (s->datasets) {
+        const char *k;
+        json_t *p;
+        json_object_foreach (s->datasets, k, p) {
+            char name[200];
+            size_t i;
+            snprintf (name, sizeof (name), "AIOS_DATASET_%s", k);
+            for (i = 13; name[i]; i++)
+                name[i] = isalnum ((unsigned char)name[i])
+                              ? (char)toupper ((unsigned char)name[i]) : '_';
+            if (json_is_string (p))
+                setenv (name, json_string_value (p), 1);
+        }
+    }
+    set_env_num ("AIOS_RESTART_COUNT", s->restarts);
+    slurm_env (s, node);
     /* stock mpiexec (Hydra) starts its proxies through aios-exec */
     if (s->hostfile)
         setenv ("HYDRA_HOST_FILE", s->hostfile, 1);
@@ -309,8 +404,9 @@ static void child_stdio (int fd, const struct spec *s, const char *node)
     char out[4096], errp[4096];
     int o, e, nul;
 
-    expand_pattern (s, node, s->output ? s->output : "aios-%j.out", out,
-                    sizeof (out));
+    expand_pattern (s, node, s->output ? s->output
+                             : s->array_id ? "aios-%A_%a.out" : "aios-%j.out",
+                    out, sizeof (out));
     if ((o = open (out, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
         child_fail (fd, "cannot open output file %s: %s", out, strerror (errno));
     if (s->error) {
@@ -454,8 +550,14 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
                       "time_limit", &s->time_limit, "kill_wait",
                       &s->kill_wait, "gpus_on_node", &s->gpus) < 0)
         return -1;
-    json_unpack (j, "{s?o s?I}", "alloc_tasks", &s->alloc_tasks, "node_index",
-                 &s->node_index);
+    json_unpack (j, "{s?o s?I s?I s?I s?I s?I s?I s?I s?I s?I s?I s?s s?o s?s}",
+                 "alloc_tasks", &s->alloc_tasks, "node_index", &s->node_index,
+                 "cpus_per_task", &s->cpus_per_task, "tasks_on_node",
+                 &s->tasks_on_node, "mem_mb", &s->mem_mb, "restarts",
+                 &s->restarts, "array_job_id", &s->array_id, "array_task_id",
+                 &s->array_task, "array_count", &s->array_count, "array_min",
+                 &s->array_min, "array_max", &s->array_max, "account",
+                 &s->account, "datasets", &s->datasets, "scratch", &s->scratch);
     s->id = (uint64_t)id;
     return 0;
 }
@@ -513,6 +615,12 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
         return -1;
     if (task_find (nd, s.id))
         return 0; /* duplicate launch after a reconnect */
+    /* its scratch directory (staging.scratch): spec's "scratch" */
+    if (stage_job_prepare (nd, j, err) < 0) {
+        fail_launch (nd, s.id, err->text);
+        return 0;
+    }
+    s.scratch = json_string_value (json_object_get (j, "scratch"));
     if (spool_job_create (nd->spool_dir, s.id, s.script, (uid_t)s.uid,
                           (gid_t)s.gid, script, sizeof (script), err) < 0) {
         fail_launch (nd, s.id, err->text);
@@ -558,6 +666,7 @@ int launch_job (struct noded *nd, json_t *j, aios_error_t *err)
     t->nd = nd;
     t->start = now_s ();
     t->kill_wait = (int)s.kill_wait;
+    t->spec = json_incref (j);
     if (s.time_limit > 0) {
         struct timeval tv = { (time_t)s.time_limit, 0 };
         if ((t->limit_ev = evtimer_new (nd->base, limit_cb, t)))
@@ -595,6 +704,36 @@ int launch_signal (struct noded *nd, uint64_t id, int sig)
     return task_kill (t, sig);
 }
 
+int launch_set_limit (struct noded *nd, uint64_t id, long limit)
+{
+    struct task *t = task_find (nd, id);
+    struct timeval tv;
+    double left;
+
+    if (!t) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (t->terminating)
+        return 0; /* it is ending already */
+    if (t->limit_ev)
+        evtimer_del (t->limit_ev);
+    if (limit < 0)
+        return 0;
+    if (!t->limit_ev && !(t->limit_ev = evtimer_new (nd->base, limit_cb, t))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    left = t->start + (double)limit - now_s ();
+    if (left < 0)
+        left = 0;
+    tv.tv_sec = (time_t)left;
+    tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+    log_info ("job %ju: time limit now %ld s (%.0f s left)", (uintmax_t)id, limit,
+              left);
+    return evtimer_add (t->limit_ev, &tv);
+}
+
 static void task_done (struct noded *nd, struct task *t, int status,
                        const struct rusage *ru)
 {
@@ -617,6 +756,10 @@ static void task_done (struct noded *nd, struct task *t, int status,
                      "timed_out", t->timed_out, "cpu_time", cpu, "max_rss_kb",
                      (json_int_t)ru->ru_maxrss, "elapsed", now_s () - t->start);
     log_debug ("job %ju: exited (code %d, signal %d)", (uintmax_t)t->id, code, sig);
+    if (rec && stage_out_start (nd, t->spec, rec, t->start) > 0) {
+        json_decref (rec); /* completed when the stage-out ends */
+        return;
+    }
     if (rec)
         complete (nd, t->id, rec);
     json_decref (rec);
@@ -633,7 +776,8 @@ void launch_reap (struct noded *nd)
         for (t = nd->tasks; t && t->pid != pid; t = t->next)
             ;
         if (!t) {
-            listener_reaped (nd, pid, status);
+            if (!stage_reaped (nd, pid, status))
+                listener_reaped (nd, pid, status);
             continue;
         }
         task_unlink (nd, t);

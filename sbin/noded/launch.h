@@ -14,10 +14,16 @@ struct noded;
  * the reason; the call itself only fails on a malformed spec. */
 int launch_job (struct noded *nd, json_t *spec, aios_error_t *err);
 
+/* Record the job's completion in the spool and send it (rec borrowed). */
+void launch_complete (struct noded *nd, uint64_t id, json_t *rec);
+
 /* SIGTERM to the job's processes, SIGKILL after kill_wait. */
 int launch_terminate (struct noded *nd, uint64_t id);
 /* Deliver sig to the job's processes. */
 int launch_signal (struct noded *nd, uint64_t id, int sig);
+/* A new time limit (seconds from the start, -1 = none) for a running job:
+ * the timer is set again (at once when it has passed). */
+int launch_set_limit (struct noded *nd, uint64_t id, long limit);
 /* Reap exited scripts (on SIGCHLD): record and send completions. */
 void launch_reap (struct noded *nd);
 /* Is job id running here? */

@@ -263,6 +263,15 @@ int listener_alloc (struct noded *nd, json_t *spec)
     return json_object_set (nd->allocs, key, spec);
 }
 
+void listener_signal (struct noded *nd, uint64_t id, int sig)
+{
+    struct xproc *x;
+
+    for (x = nd->xprocs; x; x = x->next)
+        if (x->job == id)
+            kill (-x->pid, sig);
+}
+
 void listener_release (struct noded *nd, uint64_t id)
 {
     struct xproc *x;

@@ -86,6 +86,8 @@ static int setup (struct noded *nd, aios_error_t *err)
     cg_init (nd);
     if (mkdir_p (nd->spool_dir, 0755, err) < 0)
         return -1;
+    if (stage_create (nd, err) < 0)
+        return -1;
     if (!(nd->auth = auth_create (nd->conf->munge_socket, err)))
         return -1;
     if (pidfile_write (nd->pid_file, err) < 0)
@@ -134,6 +136,7 @@ static void teardown (struct noded *nd)
     launch_kill_all (nd);
     launch_free_all (nd);
     listener_free_all (nd);
+    stage_destroy (nd);
     aios_pmix_stop ();
     cg_fini (nd);
     ctlconn_stop (nd);
