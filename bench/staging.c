@@ -50,12 +50,15 @@ static const char *usage_text =
     "Usage: staging [OPTIONS]\n"
     "Time staging copies of HDF5 data sets: cp against h5data_copy (whole,\n"
     "whole with SHA-256, 4 shards) and SHA-256 alone, for an uncompressed and\n"
-    "a deflate(1) file.  All figures are warm (the source in the page cache).\n"
+    "a deflate(1) file.  Figures are warm (the source in the page cache)\n"
+    "unless --cold: then the source file (only it) is dropped from the page\n"
+    "cache before each run (posix_fadvise DONTNEED), so it is read from disk.\n"
     "\n"
     "  -d, --dir=DIR     where to write the files [/tmp/aios-bench-staging]\n"
     "  -s, --size=SIZE   logical size of X [1G] (512M, 4G; plain = MiB)\n"
     "  -r, --runs=N      runs of each measurement, the median printed [3]\n"
     "  -k, --keep        keep the source files\n"
+    "  -c, --cold        read the source from disk in every run\n"
     "      --help        show this help\n";
 
 static const struct option opts[] = {
@@ -63,6 +66,7 @@ static const struct option opts[] = {
     { "size", required_argument, NULL, 's' },
     { "runs", required_argument, NULL, 'r' },
     { "keep", no_argument, NULL, 'k' },
+    { "cold", no_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'H' },
     { NULL, 0, NULL, 0 },
 };
@@ -72,6 +76,7 @@ struct bench {
     uint64_t size;   /* bytes of X */
     int runs;
     bool keep;
+    bool cold;
 };
 
 struct variant {
@@ -293,6 +298,19 @@ static int cmp_double (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Drop path's pages (only this file's) from the page cache. */
+static void drop_cached (const char *path)
+{
+    int fd = open (path, O_RDONLY);
+
+    if (fd < 0)
+        cli_die ("%s: %s", path, strerror (errno));
+    fdatasync (fd);
+    if ((errno = posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED)) != 0)
+        cli_die ("%s: posix_fadvise: %s", path, strerror (errno));
+    close (fd);
+}
+
 /* The median of b->runs runs of fn. */
 static struct result measure (const struct bench *b, const struct variant *v,
                               method_f fn)
@@ -304,6 +322,8 @@ static struct result measure (const struct bench *b, const struct variant *v,
 
     snprintf (dst, sizeof (dst), "%s/out.h5", b->dir);
     for (i = 0; i < b->runs; i++) {
+        if (b->cold)
+            drop_cached (v->path);
         r = fn (b, v, dst);
         secs[i] = r.seconds;
         unlink_outputs (dst);
@@ -385,7 +405,7 @@ static void parse_args (struct bench *b, int argc, char **argv)
     int c;
 
     opterr = 0;
-    while ((c = getopt_long (argc, argv, "d:s:r:k", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "d:s:r:kc", opts, NULL)) != -1) {
         switch (c) {
         case 'd': b->dir = optarg; break;
         case 's':
@@ -399,6 +419,7 @@ static void parse_args (struct bench *b, int argc, char **argv)
             b->runs = (int)runs;
             break;
         case 'k': b->keep = true; break;
+        case 'c': b->cold = true; break;
         case 'H': fputs (usage_text, stdout); exit (CLI_OK);
         default:
             cli_usage_error ("unknown or incomplete option \"%s\"",
@@ -411,7 +432,7 @@ static void parse_args (struct bench *b, int argc, char **argv)
 
 int main (int argc, char **argv)
 {
-    struct bench b = { "/tmp/aios-bench-staging", 1ULL << 30, 3, false };
+    struct bench b = { "/tmp/aios-bench-staging", 1ULL << 30, 3, false, false };
     struct variant v[2] = { { .name = "plain" }, { .name = "deflate", .deflate = 1 } };
     uint64_t rows;
     int i;
@@ -424,8 +445,9 @@ int main (int argc, char **argv)
     if (rows == 0)
         rows = 1;
     printf ("# %" PRIu64 " rows x %d float32 (X) + int32 labels (y), chunks of "
-            "%d rows; %s on %s; median of %d warm runs\n", rows, COLS,
-            CHUNK_ROWS, b.dir, fs_name (b.dir), b.runs);
+            "%d rows; %s on %s; median of %d %s runs\n", rows, COLS,
+            CHUNK_ROWS, b.dir, fs_name (b.dir), b.runs,
+            b.cold ? "cold (source read from disk)" : "warm");
     for (i = 0; i < 2; i++) {
         snprintf (v[i].path, sizeof (v[i].path), "%s/%s.h5", b.dir, v[i].name);
         make_file (&v[i], rows);

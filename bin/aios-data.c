@@ -203,7 +203,10 @@ static int cmd_import (struct args *a)
 static const char *job_of (json_t *rec, char *buf, size_t len)
 {
     json_t *prov = json_object_get (rec, "provenance");
-    json_t *job = json_object_get (prov, "job_id");
+    json_t *job = json_object_get (prov, "aios_job_id");
+
+    if (!job)
+        job = json_object_get (prov, "job_id");
 
     if (json_is_integer (job))
         snprintf (buf, len, "%lld", (long long)json_integer_value (job));

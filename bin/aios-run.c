@@ -218,7 +218,9 @@ static json_t *step_env (const char *export)
     static const char *const own[] = {
         "PMI_*", "AIOS_NODENAME", "AIOS_NODEID", "AIOS_CPUS_ON_NODE",
         "CUDA_VISIBLE_DEVICES", "AIOS_GPUS", "GPU_DEVICE_ORDINAL",
-        "HYDRA_HOST_FILE", NULL,
+        "HYDRA_HOST_FILE", "AIOS_DATASET_*", "AIOS_SCRATCH", "SLURM_NODEID",
+        "SLURMD_NODENAME", "SLURM_CPUS_ON_NODE", "SLURM_TASKS_PER_NODE",
+        "SLURM_NTASKS_PER_NODE", "SLURM_PROCID", "SLURM_LOCALID", NULL,
     };
 
     return cli_export_env (export, own);

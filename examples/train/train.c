@@ -12,10 +12,12 @@
  * Errors are agreed on collectively: the message of the lowest failing
  * rank is printed by rank 0 and every rank exits 1.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -40,11 +42,13 @@ struct split {
     int *y;                 /* rows */
     size_t rows;            /* this rank's rows */
     unsigned long long total;  /* rows in the file */
+    bool sharded;           /* the file is this node's shard of them */
 };
 
 struct trainer {
     struct options opt;
     int rank, size;
+    int local_rank, local_size;     /* among the ranks of this node */
     int features, classes;
     struct split train, test;
     struct model *model;
@@ -58,12 +62,15 @@ static void usage (FILE *f)
 {
     fprintf (f,
         "Usage: train [--epochs E] [--lr LR] [--batch B] [--hidden H]\n"
-        "             [--seed S] --data FILE --checkpoint OUT.h5\n"
+        "             [--seed S] (--data FILE | --dataset NAME)\n"
+        "             --checkpoint OUT.h5\n"
         "Data-parallel SGD over MPI on an HDF5 data set (/train/x, /train/y,\n"
         "/test/x, /test/y, as written by gen-data).  Softmax regression, or\n"
         "a one-hidden-layer ReLU network of H units with --hidden H.\n"
         "Defaults: --epochs 5 --lr 0.1 --batch 64 (per rank) --hidden 0\n"
-        "--seed 1.\n");
+        "--seed 1.  --dataset NAME reads this node's copy of a dataset staged\n"
+        "with aios-submit --stage-in=NAME[,shard] (AIOS_DATASET_NAME); of a\n"
+        "shard, the ranks of each node share its rows.\n");
 }
 
 static int parse_long (const char *opt, const char *s, long min, long max,
@@ -98,6 +105,7 @@ static const struct option longopts[] = {
     { "hidden",     required_argument, NULL, 'H' },
     { "seed",       required_argument, NULL, 's' },
     { "data",       required_argument, NULL, 'd' },
+    { "dataset",    required_argument, NULL, 'D' },
     { "checkpoint", required_argument, NULL, 'c' },
     { "help",       no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -113,6 +121,19 @@ static int parse_opt (int c, struct options *o, h5io_error_t *err)
     case 'b': return parse_long ("--batch", optarg, 1, 1000000, &o->batch, err);
     case 'H': return parse_long ("--hidden", optarg, 0, 100000, &o->hidden, err);
     case 'd': o->data = optarg; return 0;
+    case 'D': {
+        /* a staged dataset: this node's copy, whose path differs by node */
+        char var[128];
+        size_t i;
+        snprintf (var, sizeof (var), "AIOS_DATASET_%s", optarg);
+        for (i = 13; var[i]; i++)
+            var[i] = isalnum ((unsigned char)var[i])
+                         ? (char)toupper ((unsigned char)var[i]) : '_';
+        if (!(o->data = getenv (var)))
+            return h5io_errorf (err, "--dataset %s: %s is not set (submit the "
+                                "job with --stage-in=%s)", optarg, var, optarg);
+        return 0;
+    }
     case 'c': o->checkpoint = optarg; return 0;
     case 's':
         if (parse_long ("--seed", optarg, 0, LONG_MAX, &seed, err) < 0)
@@ -192,20 +213,42 @@ static int split_open (hid_t file, const char *path, const char *group,
     return 0;
 }
 
-/* Read this rank's rows of /group into s and check its labels. */
+/* An integer attribute of the file's root group, or -1. */
+static long long root_attr (hid_t file, const char *name)
+{
+    long long v = -1;
+    hid_t a;
+
+    if (H5Aexists (file, name) <= 0 || (a = H5Aopen (file, name, H5P_DEFAULT)) < 0)
+        return -1;
+    if (H5Aread (a, H5T_NATIVE_LLONG, &v) < 0)
+        v = -1;
+    H5Aclose (a);
+    return v;
+}
+
+/* Read this rank's rows of /group into s and check its labels.  A file
+ * staged as a shard (aios-submit --stage-in=NAME,shard) holds only this
+ * node's rows of the sharded datasets: the ranks on this node share them. */
 static int split_load (struct trainer *t, hid_t file, const char *group,
                        struct split *s, int *features, h5io_error_t *err)
 {
     hid_t dx = -1, dy = -1;
     hsize_t total = 0, first;
-    int rc = -1;
+    int rc = -1, rank = t->rank, size = t->size;
 
     if (split_open (file, t->opt.data, group, &dx, &dy, &total, features,
                     err) < 0)
         goto done;
     s->total = total;
-    first = (hsize_t)t->rank * total / t->size;
-    s->rows = (size_t)((hsize_t)(t->rank + 1) * total / t->size - first);
+    if (root_attr (file, "shard_count") > 0
+        && root_attr (file, "shard_rows") == (long long)total) {
+        rank = t->local_rank;
+        size = t->local_size;
+        s->sharded = true;
+    }
+    first = (hsize_t)rank * total / (hsize_t)size;
+    s->rows = (size_t)((hsize_t)(rank + 1) * total / (hsize_t)size - first);
     s->x = malloc (sizeof (float) * (s->rows * *features + 1));
     s->y = malloc (sizeof (int) * (s->rows + 1));
     if (!s->x || !s->y) {
@@ -241,6 +284,12 @@ static int load_data (struct trainer *t, h5io_error_t *err)
     if (split_load (t, file, "train", &t->train, &t->features, err) < 0
         || split_load (t, file, "test", &t->test, &test_features, err) < 0)
         goto done;
+    if (t->train.sharded) {
+        /* every node's shard counts: the rows of the whole data set */
+        unsigned long long mine = t->local_rank == 0 ? t->train.total : 0;
+        MPI_Allreduce (&mine, &t->train.total, 1, MPI_UNSIGNED_LONG_LONG,
+                       MPI_SUM, MPI_COMM_WORLD);
+    }
     if (t->train.total < (unsigned long long)t->size) {
         h5io_errorf (err, "%s: /train has %llu rows, fewer than the %d ranks",
                      path, t->train.total, t->size);
@@ -461,6 +510,20 @@ int main (int argc, char **argv)
     MPI_Init (&argc, &argv);
     MPI_Comm_rank (MPI_COMM_WORLD, &t.rank);
     MPI_Comm_size (MPI_COMM_WORLD, &t.size);
+    {
+        /* the ranks of one node: AIOS_NODEID under AIOS (several "nodes"
+         * may be one machine), else those sharing memory */
+        const char *nid = getenv ("AIOS_NODEID");
+        MPI_Comm local;
+        if (nid)
+            MPI_Comm_split (MPI_COMM_WORLD, atoi (nid), t.rank, &local);
+        else
+            MPI_Comm_split_type (MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, t.rank,
+                                 MPI_INFO_NULL, &local);
+        MPI_Comm_rank (local, &t.local_rank);
+        MPI_Comm_size (local, &t.local_size);
+        MPI_Comm_free (&local);
+    }
     h5io_quiet ();
     rc = parse_args (argc, argv, &t.opt, &err);
     if (rc != 0) {

@@ -129,6 +129,9 @@ void sched_fini (struct ctld *ctld);
 /* Recompute start estimates now if passes since the last ones skipped
  * them (they are refreshed at most once a second otherwise). */
 void sched_refresh_estimates (struct ctld *ctld);
+/* Every second: stale estimates are refreshed (and data prefetched for
+ * the reservations they make). */
+void sched_tick (struct ctld *ctld, double now);
 /* Counters, like Slurm's sdiag. */
 json_t *sched_stats_json (struct ctld *ctld);
 

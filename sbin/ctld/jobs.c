@@ -205,10 +205,11 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
     json_int_t exit_code = 0, sig = 0, rss = 0;
     int held = 0, cancel = 0, warned = 0, rqp = 0, s;
     json_t *models = NULL;
+    json_int_t copied = 0;
 
     if (proto_unpack (rt, err, "job runtime",
                       "{s:s s?s s?b s?b s?F s?F s?s s?o s?I s?I s?F s?I s?i"
-                      " s?i s?b s?b s?o}",
+                      " s?i s?b s?b s?o s?i s?I}",
                       "state", &state, "reason", &reason, "held", &held,
                       "cancel_requested", &cancel,
                       "start_time", &job->start_time,
@@ -217,7 +218,9 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
                       "signal", &sig, "cpu_time", &job->cpu_time,
                       "max_rss_kb", &rss, "steps", &job->nsteps,
                       "restarts", &job->restarts, "warned", &warned,
-                      "requeue_pending", &rqp, "models", &models) < 0)
+                      "requeue_pending", &rqp, "models", &models,
+                      "stage_hits", &job->stage_hits, "stage_copied_bytes",
+                      &copied) < 0)
         return -1;
     if ((s = job_state_parse (state)) < 0) {
         errno = EPROTO;
@@ -228,6 +231,7 @@ static int parse_rt (struct job *job, json_t *rt, aios_error_t *err)
     job->warned = warned;
     job->requeue_pending = rqp;
     job->models = json_incref (models);
+    job->stage_copied = (uint64_t)copied;
     job->cancel_requested = cancel;
     job->exit_code = (int)exit_code;
     job->term_signal = (int)sig;
@@ -391,6 +395,14 @@ static json_t *get_stage (const struct job *j)
     return json_pack ("{s:I s:I}", "done", (json_int_t)j->stage_done, "total",
                       (json_int_t)j->stage_total);
 }
+static json_t *get_stage_hits (const struct job *j)
+{
+    return j->stage_in ? json_integer (j->stage_hits) : NULL;
+}
+static json_t *get_stage_copied (const struct job *j)
+{
+    return j->stage_in ? json_integer ((json_int_t)j->stage_copied) : NULL;
+}
 static json_t *get_models (const struct job *j)
 {
     return j->models ? json_incref (j->models) : NULL;
@@ -461,6 +473,8 @@ static const struct {
     { "requeue_pending", get_requeue_pending, true },
     { "staging", get_stage, false },
     { "models", get_models, true },
+    { "stage_hits", get_stage_hits, true },
+    { "stage_copied_bytes", get_stage_copied, true },
     { "stage_in", NULL, false },
     { "stage_out", NULL, false },
     { "job_id", get_job_id, false },

@@ -80,6 +80,8 @@ struct job {
     uint64_t stage_done;    /* STAGING: bytes copied so far (all nodes) */
     uint64_t stage_total;   /* ... of this many */
     json_t *models;         /* stage-out results [{name, version}] or NULL */
+    int stage_hits;         /* datasets its nodes had in their caches */
+    uint64_t stage_copied;  /* bytes its nodes copied for it */
     unsigned char *prefer;  /* per node index: holds the job's data */
 
     /* from the last scheduling pass (not stored) */

@@ -152,6 +152,7 @@ static void tick_cb (evutil_socket_t fd, short what, void *arg)
     n = jobtab_purge (ctld->jobs, now - ctld->conf->min_job_age, purged, ctld);
     begin_due (ctld, now);
     warn_due (ctld, now);
+    sched_tick (ctld, now);
     events_tick (ctld);
     if (n > 0)
         log_debug ("dropped %zu finished job(s) from the queue", n);

@@ -620,6 +620,18 @@ static void set_estimate (struct ctld *ctld, struct job *job,
         ? alloc_nodelist (ctld, r->est_alloc, r->est_nalloc) : NULL;
 }
 
+void sched_tick (struct ctld *ctld, double now)
+{
+    struct ctld_sched *cs = ctld->sched;
+
+    /* passes since the last estimates skipped them: bring them up to date
+     * once things are quiet, and prefetch for the jobs they reserve for */
+    if (cs && cs->est_stale && now - cs->last_estimate >= ESTIMATE_INTERVAL) {
+        sched_refresh_estimates (ctld);
+        staging_prefetch (ctld);
+    }
+}
+
 void sched_refresh_estimates (struct ctld *ctld)
 {
     struct ctld_sched *cs = ctld->sched;

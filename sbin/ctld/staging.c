@@ -341,6 +341,8 @@ int staging_start (struct ctld *ctld, struct job *job)
     }
     sj->id = job->id;
     sj->n = sj->remaining = job->nalloc;
+    job->stage_hits = 0;
+    job->stage_copied = 0;
     sj->next = ctld->staging->jobs;
     ctld->staging->jobs = sj;
     job->stage_done = job->stage_total = 0;
@@ -446,6 +448,7 @@ void staging_op_staged (struct conn *c, json_t *req, json_int_t seq)
     struct job *job;
     const char *reason = NULL, *scratch = NULL;
     json_t *paths = NULL, *keys = NULL;
+    json_int_t hits = 0, copied = 0;
     int ok = 0, i;
     char why[400];
 
@@ -455,8 +458,9 @@ void staging_op_staged (struct conn *c, json_t *req, json_int_t seq)
         staging_node_cache (ctld, c->node, keys);
     if (!(job = staging_job (c, req, &i, &sj)) || sj->nodes[i].finished)
         return;
-    json_unpack (req, "{s?b s?s s?o s?s}", "ok", &ok, "reason", &reason,
-                 "paths", &paths, "scratch", &scratch);
+    json_unpack (req, "{s?b s?s s?o s?s s?I s?I}", "ok", &ok, "reason", &reason,
+                 "paths", &paths, "scratch", &scratch, "hits", &hits,
+                 "copied_bytes", &copied);
     if (!ok) {
         snprintf (why, sizeof (why), "stage-in on %s: %s", c->node->name,
                   reason ? reason : "failed");
@@ -464,6 +468,8 @@ void staging_op_staged (struct conn *c, json_t *req, json_int_t seq)
         ctld_job_transition (ctld, job, JOB_STAGE_FAILED, why);
         return;
     }
+    job->stage_hits += (int)hits;
+    job->stage_copied += (uint64_t)copied;
     sj->nodes[i].finished = true;
     sj->nodes[i].paths = json_incref (paths);
     sj->nodes[i].scratch = scratch ? strdup (scratch) : NULL;

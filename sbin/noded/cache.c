@@ -32,7 +32,7 @@ struct cache {
     struct cache_stats st;
 };
 
-/* --- keys and paths ---------------------------------------------------------- */
+/* --- keys and paths ------------------------------------------------------- */
 
 int cache_key (const char *name, int version, int index, int count,
                char *buf, size_t len)
@@ -126,7 +126,7 @@ const char *cache_human (uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
-/* --- the index --------------------------------------------------------------- */
+/* --- the index ------------------------------------------------------------ */
 
 static struct entry *find (const struct cache *c, const char *key, size_t *at)
 {
@@ -441,7 +441,7 @@ void cache_get_stats (const struct cache *c, struct cache_stats *st)
     st->entries = c->n;
 }
 
-/* --- the scan at start ------------------------------------------------------------ */
+/* --- the scan at start ---------------------------------------------------- */
 
 struct found {
     struct entry *e;

@@ -127,7 +127,7 @@ void spool_job_remove (const char *spool, uint64_t id)
 {
     static const char *files[] = { "script", "pid", "complete.json",
                                    "complete.json.tmp", "pid.tmp",
-                                   "script.tmp" };
+                                   "script.tmp", "hostfile" };
     char path[4096];
     size_t i;
 

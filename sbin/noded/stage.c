@@ -103,6 +103,7 @@ struct op {
     char reason[512];
     json_t *rec;            /* stage-out: the completion it holds back */
     json_t *models;
+    int errors;
     struct op *next;
 };
 
@@ -184,7 +185,7 @@ static struct op *op_find (struct stage *st, enum op_kind kind, uint64_t id)
     return NULL;
 }
 
-/* --- children --------------------------------------------------------------- */
+/* --- children ------------------------------------------------------------- */
 
 static void op_read_cb (evutil_socket_t fd, short what, void *arg);
 
@@ -265,7 +266,7 @@ static void status_text (int status, char *buf, size_t len)
         snprintf (buf, len, "exited with status %d", WEXITSTATUS (status));
 }
 
-/* --- removing directories ---------------------------------------------------- */
+/* --- removing directories ------------------------------------------------- */
 
 /* rm -rf NAME in the directory dfd, never following a symbolic link and
  * never crossing into another file system. */
@@ -416,7 +417,7 @@ int stage_job_prepare (struct noded *nd, json_t *spec, aios_error_t *err)
     return 0;
 }
 
-/* --- stage-in: answers ---------------------------------------------------------- */
+/* --- stage-in: answers ---------------------------------------------------- */
 
 static void cache_log (struct stage *st, const char *what)
 {
@@ -506,7 +507,7 @@ static void op_done (struct op *op)
     op_free (op);
 }
 
-/* --- stage-in: the child ------------------------------------------------------------ */
+/* --- stage-in: the child -------------------------------------------------- */
 
 struct progress {
     uint64_t base, total;
@@ -591,7 +592,7 @@ static void child_copy (const struct op *op)
     _exit (0);
 }
 
-/* --- stage-in: the parent ---------------------------------------------------------- */
+/* --- stage-in: the parent ------------------------------------------------- */
 
 static bool blocked (const struct op *op)
 {
@@ -767,7 +768,7 @@ static void kick (struct stage *st)
     }
 }
 
-/* --- the request ------------------------------------------------------------------- */
+/* --- the request ---------------------------------------------------------- */
 
 static bool is_hex64 (const char *s)
 {
@@ -898,7 +899,7 @@ void stage_request (struct noded *nd, json_t *msg, bool prefetch)
     op_try (op);
 }
 
-/* --- the pipe and the end of a child ------------------------------------------------- */
+/* --- the pipe and the end of a child -------------------------------------- */
 
 static void op_line_copy (struct op *op, char *line)
 {
@@ -949,8 +950,11 @@ static void op_line_out (struct op *op, char *line)
                                                       "version", version));
         log_info ("job %ju: stage-out: stored model %s:%d", (uintmax_t)op->id,
                   name, version);
-    } else if (!strncmp (line, "ERR ", 4) && !op->reason[0])
-        snprintf (op->reason, sizeof (op->reason), "%s", line + 4);
+    } else if (!strncmp (line, "ERR ", 4)) {
+        log_warn ("job %ju: stage-out: %s", (uintmax_t)op->id, line + 4);
+        if (op->errors++ == 0)
+            snprintf (op->reason, sizeof (op->reason), "%s", line + 4);
+    }
 }
 
 /* Read what the child said; at its end (or an error) stop watching. */
@@ -1039,7 +1043,7 @@ bool stage_reaped (struct noded *nd, pid_t pid, int status)
     return true;
 }
 
-/* --- release ----------------------------------------------------------------------- */
+/* --- release -------------------------------------------------------------- */
 
 void stage_release (struct noded *nd, uint64_t id)
 {
@@ -1068,7 +1072,7 @@ void stage_release (struct noded *nd, uint64_t id)
     scratch_remove (st, id);
 }
 
-/* --- stage-out ------------------------------------------------------------------------ */
+/* --- stage-out ------------------------------------------------------------ */
 
 static void iso_time (double t, char *buf, size_t len)
 {
@@ -1336,6 +1340,11 @@ static void stage_out_ended (struct op *op, int status)
     }
     if (op->models)
         json_object_set (op->rec, "models", op->models);
+    if (op->errors > 1) {
+        size_t n = strlen (op->reason);
+        snprintf (op->reason + n, sizeof (op->reason) - n, " (and %d more)",
+                  op->errors - 1);
+    }
     if (op->reason[0]) {
         log_warn ("job %ju: stage-out failed: %s", (uintmax_t)op->id, op->reason);
         json_object_set_new (op->rec, "stage_out_error", json_string (op->reason));
@@ -1344,7 +1353,7 @@ static void stage_out_ended (struct op *op, int status)
     op_free (op);
 }
 
-/* --- the daemon's side ------------------------------------------------------------------ */
+/* --- the daemon's side ---------------------------------------------------- */
 
 void stage_add_running (struct noded *nd, json_t *ids)
 {
