@@ -26,11 +26,7 @@
  *   "ERR REASON"     it failed (the child exits 1)
  * Two requests never copy the same key: the second waits for the first.
  *
- * Stage-out: when a batch script with "stage_out" ends (successfully, or
- * always with "stage_out_when":"always"), a child stores each file of its
- * scratch directory as a model in the catalog ("M NAME VERSION" or
- * "ERR REASON" on the pipe), and the job's completion is sent when it ends,
- * with "models" and any "stage_out_error".
+ * Stage-out is in stage_out.c; stage_int.h holds what both files share.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,17 +49,15 @@
 #include "catalog.h"
 #include "daemon.h"
 #include "h5data.h"
-#include "launch.h"
 #include "log.h"
 #include "noded.h"
+#include "stage_int.h"
 
 #define MIB (1024 * 1024)
 #define PROGRESS_INTERVAL 0.5       /* seconds between stage_progress */
 #define CHILD_PROGRESS_INTERVAL 0.1 /* seconds between "P" lines */
 #define PREFETCH_OWNER (UINT64_C (1) << 63)
 #define REMOVING ".removing-"
-
-enum op_kind { OP_STAGE, OP_PREFETCH, OP_STAGE_OUT, OP_REMOVE };
 
 enum ds_how { DS_HIT, DS_MISS, DS_DONE };
 
@@ -76,45 +70,6 @@ struct ds {
     char key[160];
     char path[4096];                    /* its copy in the cache */
     enum ds_how how;
-};
-
-/* A request being served, and the child doing its work. */
-struct op {
-    struct stage *st;
-    enum op_kind kind;
-    uint64_t id;            /* the job (all but prefetch) */
-    uint64_t owner;         /* pins: the job's id, or a prefetch token */
-    uid_t uid;
-    gid_t gid;
-    int index, count;
-    json_t *msg;            /* the request, or the job's spec (stage-out) */
-    struct ds *ds;
-    size_t nds;
-    bool waiting;           /* for another request's copy of a key */
-    bool cancelled;         /* the job was released meanwhile */
-    pid_t pid;
-    int fd;                 /* the child's pipe */
-    struct event *ev;
-    struct evbuffer *in;
-    double last_sent;
-    uint64_t done, total;
-    int hits, misses;
-    uint64_t evictions0, copied;
-    char reason[512];
-    json_t *rec;            /* stage-out: the completion it holds back */
-    json_t *models;
-    int errors;
-    struct op *next;
-};
-
-struct stage {
-    struct noded *nd;
-    char *scratch, *cache_dir, *jobs_dir;
-    struct cache *cache;
-    struct op *ops;
-    json_t *staged;         /* "ID" -> the staged answer (sent again on a
-                             * repeated request) until the job's release */
-    uint64_t prefetches, removals;
 };
 
 static double now_mono (void)
@@ -132,7 +87,7 @@ static const char *human (uint64_t bytes, char *buf, size_t len)
 
 /* --- ops ------------------------------------------------------------------ */
 
-static struct op *op_new (struct stage *st, enum op_kind kind)
+struct op *stage_op_new (struct stage *st, enum op_kind kind)
 {
     struct op *op = calloc (1, sizeof (*op));
 
@@ -145,7 +100,7 @@ static struct op *op_new (struct stage *st, enum op_kind kind)
     return op;
 }
 
-static void op_free (struct op *op)
+void stage_op_free (struct op *op)
 {
     struct op **pp;
 
@@ -169,7 +124,7 @@ static void op_free (struct op *op)
     free (op);
 }
 
-static void op_link (struct op *op)
+void stage_op_link (struct op *op)
 {
     op->next = op->st->ops;
     op->st->ops = op;
@@ -192,7 +147,7 @@ static void op_read_cb (evutil_socket_t fd, short what, void *arg);
 /* Fork a child for op with a pipe back: in the child (0 returned) the pipe
  * is fd 3, every other descriptor of aiosd's is closed and signals are
  * back to their defaults; in the parent the read end is watched. */
-static pid_t op_fork (struct op *op)
+pid_t stage_op_fork (struct op *op)
 {
     struct noded *nd = op->st->nd;
     sigset_t all, old;
@@ -233,8 +188,7 @@ static pid_t op_fork (struct op *op)
 }
 
 /* A line to the parent (in a child). */
-static void say (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-static void say (const char *fmt, ...)
+void stage_say (const char *fmt, ...)
 {
     char buf[700];
     va_list ap;
@@ -258,7 +212,7 @@ static void say (const char *fmt, ...)
 }
 
 /* How a child ended, for a reason. */
-static void status_text (int status, char *buf, size_t len)
+void stage_status_text (int status, char *buf, size_t len)
 {
     if (WIFSIGNALED (status))
         snprintf (buf, len, "killed by signal %d", WTERMSIG (status));
@@ -330,20 +284,20 @@ static void child_remove (const char *jobs_dir, const char *name)
  * big tree does not hold up the loop. */
 static void remove_later (struct stage *st, const char *name)
 {
-    struct op *op = op_new (st, OP_REMOVE);
+    struct op *op = stage_op_new (st, OP_REMOVE);
     pid_t pid;
 
     if (!op)
         return;
-    if ((pid = op_fork (op)) == 0)
+    if ((pid = stage_op_fork (op)) == 0)
         child_remove (st->jobs_dir, name);
     if (pid < 0) {
         log_warn ("cannot fork to remove scratch directories: %s",
                   strerror (errno));
-        op_free (op);
+        stage_op_free (op);
         return;
     }
-    op_link (op);
+    stage_op_link (op);
 }
 
 /* The job's scratch directory goes (renamed at once, so that the id is free
@@ -469,7 +423,7 @@ static void op_fail (struct op *op, const char *reason)
         staged_fail (op->st, op->id, reason);
     else
         log_warn ("prefetch: %s", reason);
-    op_free (op);
+    stage_op_free (op);
 }
 
 static void op_done (struct op *op)
@@ -490,7 +444,7 @@ static void op_done (struct op *op)
         ctlconn_send (st->nd, json_pack ("{s:s s:o}", "op", "cached", "keys",
                                          cache_keys (st->cache)));
         json_decref (paths);
-        op_free (op);
+        stage_op_free (op);
         return;
     }
     for (i = 0; paths && i < op->nds; i++)
@@ -504,7 +458,7 @@ static void op_done (struct op *op)
     snprintf (line, sizeof (line), "job %ju: %s", (uintmax_t)op->id, what);
     cache_log (st, line);
     send_staged (st, op->id, msg);
-    op_free (op);
+    stage_op_free (op);
 }
 
 /* --- stage-in: the child -------------------------------------------------- */
@@ -523,7 +477,7 @@ static int progress_cb (uint64_t done, uint64_t total, void *arg)
     (void)total;
     if (now - p->last >= CHILD_PROGRESS_INTERVAL) {
         p->last = now;
-        say ("P %" PRIu64 " %" PRIu64, d < p->total ? d : p->total, p->total);
+        stage_say ("P %" PRIu64 " %" PRIu64, d < p->total ? d : p->total, p->total);
     }
     return 0;
 }
@@ -538,7 +492,7 @@ static void child_fail (const struct ds *d, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (buf, sizeof (buf), fmt, ap);
     va_end (ap);
-    say ("ERR %s:%d: %s", d->name, d->version, buf);
+    stage_say ("ERR %s:%d: %s", d->name, d->version, buf);
     _exit (1);
 }
 
@@ -587,7 +541,7 @@ static void child_copy (const struct op *op)
             unlink (d->path);
             child_fail (d, "%s: %s", d->path, strerror (errno));
         }
-        say ("OK %s %" PRIu64, d->key, bytes);
+        stage_say ("OK %s %" PRIu64, d->key, bytes);
     }
     _exit (0);
 }
@@ -694,7 +648,7 @@ static void op_copy (struct op *op, uint64_t need)
         }
         op->total += d->shard ? d->size + d->est : d->size;
     }
-    if ((pid = op_fork (op)) == 0)
+    if ((pid = stage_op_fork (op)) == 0)
         child_copy (op);
     if (pid < 0) {
         snprintf (dir, sizeof (dir), "%s: cannot start the copy: fork: %s", names,
@@ -829,7 +783,7 @@ static struct op *op_parse (struct stage *st, json_t *msg, bool prefetch,
                    (long long)count);
         return NULL;
     }
-    if (!(op = op_new (st, prefetch ? OP_PREFETCH : OP_STAGE))
+    if (!(op = stage_op_new (st, prefetch ? OP_PREFETCH : OP_STAGE))
         || !(op->ds = calloc (json_array_size (dsa), sizeof (*op->ds)))) {
         free (op);
         errprintf (err, "out of memory");
@@ -843,7 +797,7 @@ static struct op *op_parse (struct stage *st, json_t *msg, bool prefetch,
     op->nds = json_array_size (dsa);
     json_array_foreach (dsa, i, e) {
         if (parse_ds (op, i, e, err) < 0) {
-            op_free (op);
+            stage_op_free (op);
             return NULL;
         }
     }
@@ -892,10 +846,10 @@ void stage_request (struct noded *nd, json_t *msg, bool prefetch)
     if (!prefetch && scratch_make (st, op->id, op->uid, op->gid, path,
                                    sizeof (path), &err) < 0) {
         staged_fail (st, op->id, err.text);
-        op_free (op);
+        stage_op_free (op);
         return;
     }
-    op_link (op);
+    stage_op_link (op);
     op_try (op);
 }
 
@@ -1001,7 +955,7 @@ static void copy_ended (struct op *op, int status)
             ok = false;
     if (!ok && !op->reason[0]) {
         miss_names (op, names, sizeof (names));
-        status_text (status, how, sizeof (how));
+        stage_status_text (status, how, sizeof (how));
         snprintf (op->reason, sizeof (op->reason), "%s: the copy process %s",
                   names, how);
     }
@@ -1009,15 +963,13 @@ static void copy_ended (struct op *op, int status)
     if (op->cancelled) {
         log_info ("job %ju: stage-in stopped (the job was released)",
                   (uintmax_t)op->id);
-        op_free (op);
+        stage_op_free (op);
     } else if (!ok)
         op_fail (op, op->reason);
     else
         op_done (op);
     kick (st);
 }
-
-static void stage_out_ended (struct op *op, int status);
 
 bool stage_reaped (struct noded *nd, pid_t pid, int status)
 {
@@ -1035,7 +987,7 @@ bool stage_reaped (struct noded *nd, pid_t pid, int status)
         if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
             log_warn ("could not remove every scratch directory under %s",
                       nd->stage->jobs_dir);
-        op_free (op);
+        stage_op_free (op);
     } else if (op->kind == OP_STAGE_OUT)
         stage_out_ended (op, status);
     else
@@ -1059,7 +1011,7 @@ void stage_release (struct noded *nd, uint64_t id)
             || (op->kind != OP_STAGE && op->kind != OP_STAGE_OUT))
             continue;
         if (op->waiting) {
-            op_free (op);
+            stage_op_free (op);
             continue;
         }
         op->cancelled = true;
@@ -1070,287 +1022,6 @@ void stage_release (struct noded *nd, uint64_t id)
     snprintf (key, sizeof (key), "%ju", (uintmax_t)id);
     json_object_del (st->staged, key);
     scratch_remove (st, id);
-}
-
-/* --- stage-out ------------------------------------------------------------ */
-
-static void iso_time (double t, char *buf, size_t len)
-{
-    time_t s = (time_t)t;
-    struct tm tm;
-
-    gmtime_r (&s, &tm);
-    strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* "mnist:2,labels:1": the stage_in entries (name:version[,shard]). */
-static json_t *inputs_of (json_t *spec)
-{
-    json_t *in = json_object_get (spec, "stage_in"), *e;
-    char buf[1024] = "";
-    size_t i, o = 0;
-
-    json_array_foreach (in, i, e) {
-        const char *name = NULL;
-        json_int_t version = 0;
-        int shard = 0;
-        if (json_is_string (e))
-            name = json_string_value (e);
-        else
-            json_unpack (e, "{s:s s?I s?b}", "name", &name, "version", &version,
-                         "shard", &shard);
-        if (!name || o >= sizeof (buf))
-            continue;
-        if (version > 0)
-            o += (size_t)snprintf (buf + o, sizeof (buf) - o, "%s%s:%lld%s",
-                                   o ? "," : "", name, (long long)version,
-                                   shard ? ",shard" : "");
-        else
-            o += (size_t)snprintf (buf + o, sizeof (buf) - o, "%s%s", o ? "," : "",
-                                   name);
-    }
-    return json_string (buf);
-}
-
-static json_t *provenance (struct noded *nd, json_t *spec, json_t *rec,
-                           uint64_t id, double start)
-{
-    const char *user = "";
-    double submit = 0;
-    int code = 0;
-    char a[32], b[32], c[32];
-    json_t *p;
-
-    json_unpack (spec, "{s?s s?F}", "user", &user, "submit_time", &submit);
-    json_unpack (rec, "{s?i}", "exit_code", &code);
-    iso_time (start, b, sizeof (b));
-    iso_time ((double)time (NULL), c, sizeof (c));
-    p = json_pack ("{s:I s:s s:o s:i s:s s:s s:s}", "aios_job_id", (json_int_t)id,
-                   "aios_user", user, "aios_inputs", inputs_of (spec),
-                   "aios_exit_code", code, "aios_start_time", b,
-                   "aios_end_time", c, "aios_node", nd->name);
-    if (p && submit > 0) {
-        iso_time (submit, a, sizeof (a));
-        json_object_set_new (p, "aios_submit_time", json_string (a));
-    }
-    return p;
-}
-
-/* Open path (relative to scratch, or absolute inside it) without following
- * a symbolic link anywhere below scratch; it must be a regular file the
- * job's owner may read.  why says what is wrong. */
-static int open_in_scratch (const char *scratch, const char *path, uid_t uid,
-                            gid_t gid, char *why, size_t len)
-{
-    size_t n = strlen (scratch);
-    char rel[4096], *comp, *next;
-    struct stat st;
-    int dfd, fd;
-
-    if (path[0] == '/') {
-        if (strncmp (path, scratch, n) != 0 || path[n] != '/') {
-            snprintf (why, len, "not inside the job's scratch directory");
-            return -1;
-        }
-        path += n + 1;
-    }
-    if (snprintf (rel, sizeof (rel), "%s", path) >= (int)sizeof (rel) || !rel[0]) {
-        snprintf (why, len, "invalid path");
-        return -1;
-    }
-    if ((dfd = open (scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
-        snprintf (why, len, "the job's scratch directory %s: %s", scratch,
-                  strerror (errno));
-        return -1;
-    }
-    for (comp = rel; (next = strchr (comp, '/')); comp = next) {
-        int sub;
-        *next++ = '\0';
-        if (!strcmp (comp, "..")) {
-            snprintf (why, len, "not inside the job's scratch directory");
-            close (dfd);
-            return -1;
-        }
-        if (!comp[0] || !strcmp (comp, "."))
-            continue;
-        sub = openat (dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        close (dfd);
-        if (sub < 0) {
-            snprintf (why, len, errno == ENOENT ? "no such file in the job's scratch"
-                      : "%s: not a directory (symbolic links are refused)", comp);
-            return -1;
-        }
-        dfd = sub;
-    }
-    if (!strcmp (comp, "..") || !strcmp (comp, ".") || !comp[0]) {
-        snprintf (why, len, "not a file in the job's scratch directory");
-        close (dfd);
-        return -1;
-    }
-    fd = openat (dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    close (dfd);
-    if (fd < 0) {
-        snprintf (why, len, errno == ENOENT ? "no such file in the job's scratch"
-                  : errno == ELOOP ? "a symbolic link: refused" : "%s",
-                  strerror (errno));
-        return -1;
-    }
-    if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)) {
-        snprintf (why, len, "not a regular file");
-        close (fd);
-        return -1;
-    }
-    if (!(st.st_uid == uid ? st.st_mode & S_IRUSR
-          : st.st_gid == gid ? st.st_mode & S_IRGRP : st.st_mode & S_IROTH)) {
-        snprintf (why, len, "not readable by the job's owner");
-        close (fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* In the child: "NAME: PATH: what" with the /proc path replaced. */
-static void out_error (const char *name, const char *path, const char *proc,
-                       const char *text)
-{
-    const char *at = strstr (text, proc);
-
-    if (at)
-        say ("ERR %s: %.*s%s%s", name, (int)(at - text), text, path,
-             at + strlen (proc));
-    else
-        say ("ERR %s: %s: %s", name, path, text);
-}
-
-static void child_stage_out (const struct op *op, json_t *prov)
-{
-    const char *root = op->st->nd->conf->shared_root;
-    json_t *out = json_object_get (op->msg, "stage_out"), *e;
-    char scratch[4096], why[4400], proc[64];
-    int rc = 0;
-    size_t i;
-
-    snprintf (scratch, sizeof (scratch), "%s/%ju", op->st->jobs_dir,
-              (uintmax_t)op->id);
-    json_array_foreach (out, i, e) {
-        const char *path = NULL, *name = NULL;
-        json_t *attrs = NULL, *more = NULL, *rec;
-        aios_error_t err;
-        int fd;
-        json_unpack (e, "{s?s s?s s?o}", "path", &path, "name", &name, "attrs",
-                     &more);
-        if (!path || !name || !catalog_name_ok (name)) {
-            say ("ERR stage_out entry %zu: expected a \"path\" and a model "
-                 "\"name\"", i + 1);
-            rc = 1;
-            continue;
-        }
-        if ((fd = open_in_scratch (scratch, path, op->uid, op->gid, why,
-                                   sizeof (why))) < 0) {
-            say ("ERR %s: %s: %s", name, path, why);
-            rc = 1;
-            continue;
-        }
-        /* the file opened, not whatever the path names by now */
-        snprintf (proc, sizeof (proc), "/proc/self/fd/%d", fd);
-        attrs = json_deep_copy (prov);
-        if (attrs && json_is_object (more))
-            json_object_update (attrs, more);
-        rec = catalog_import_as (root, CATALOG_MODEL, proc, name, attrs, prov,
-                                 op->uid, &err);
-        if (rec)
-            say ("M %s %lld", name,
-                 (long long)json_integer_value (json_object_get (rec, "version")));
-        else {
-            out_error (name, path, proc, err.text);
-            rc = 1;
-        }
-        json_decref (rec);
-        json_decref (attrs);
-        close (fd);
-    }
-    _exit (rc);
-}
-
-int stage_out_start (struct noded *nd, json_t *spec, json_t *rec, double start)
-{
-    struct stage *st = nd->stage;
-    json_t *out = json_object_get (spec, "stage_out"), *prov;
-    json_int_t id = 0, uid = 0, gid = 0;
-    const char *when = NULL;
-    int code = 0, sig = 0, timed_out = 0;
-    struct op *op;
-    pid_t pid;
-
-    if (!json_is_array (out) || json_array_size (out) == 0)
-        return 0;
-    json_unpack (spec, "{s?I s?I s?I s?s}", "id", &id, "uid", &uid, "gid", &gid,
-                 "stage_out_when", &when);
-    json_unpack (rec, "{s?i s?i s?b}", "exit_code", &code, "signal", &sig,
-                 "timed_out", &timed_out);
-    if ((code != 0 || sig != 0 || timed_out) && !(when && !strcmp (when, "always"))) {
-        log_info ("job %lld: no stage-out: the job did not succeed", (long long)id);
-        return 0;
-    }
-    if (!st || !nd->conf->shared_root || !nd->conf->shared_root[0]) {
-        json_object_set_new (rec, "stage_out_error",
-                             json_string (!st ? "this node has no scratch directory "
-                                          "(staging.scratch is empty)"
-                                          : "no catalog: staging.shared_root is "
-                                          "not set"));
-        return 0;
-    }
-    if (!(op = op_new (st, OP_STAGE_OUT))
-        || !(prov = provenance (nd, spec, rec, (uint64_t)id, start))) {
-        free (op);
-        json_object_set_new (rec, "stage_out_error", json_string ("out of memory"));
-        return 0;
-    }
-    op->id = (uint64_t)id;
-    op->uid = (uid_t)uid;
-    op->gid = (gid_t)gid;
-    op->msg = json_incref (spec);
-    if ((pid = op_fork (op)) == 0)
-        child_stage_out (op, prov);
-    json_decref (prov);
-    if (pid < 0) {
-        json_object_set_new (rec, "stage_out_error",
-                             json_sprintf ("cannot start the stage-out: fork: %s",
-                                           strerror (errno)));
-        op_free (op);
-        return 0;
-    }
-    op->rec = json_incref (rec);
-    op_link (op);
-    log_info ("job %ju: stage-out of %zu file(s) (pid %d)", (uintmax_t)op->id,
-              json_array_size (out), (int)pid);
-    return 1;
-}
-
-static void stage_out_ended (struct op *op, int status)
-{
-    char how[64];
-
-    if (op->cancelled && !op->reason[0])
-        snprintf (op->reason, sizeof (op->reason),
-                  "stage-out interrupted: the job was released");
-    if (!op->reason[0] && (!WIFEXITED (status) || WEXITSTATUS (status) != 0)) {
-        status_text (status, how, sizeof (how));
-        snprintf (op->reason, sizeof (op->reason), "the stage-out process %s", how);
-    }
-    if (op->models)
-        json_object_set (op->rec, "models", op->models);
-    if (op->errors > 1) {
-        size_t n = strlen (op->reason);
-        snprintf (op->reason + n, sizeof (op->reason) - n, " (and %d more)",
-                  op->errors - 1);
-    }
-    if (op->reason[0]) {
-        log_warn ("job %ju: stage-out failed: %s", (uintmax_t)op->id, op->reason);
-        json_object_set_new (op->rec, "stage_out_error", json_string (op->reason));
-    }
-    launch_complete (op->st->nd, op->id, op->rec);
-    op_free (op);
 }
 
 /* --- the daemon's side ---------------------------------------------------- */
@@ -1475,7 +1146,7 @@ void stage_destroy (struct noded *nd)
         }
         if (op->kind == OP_STAGE || op->kind == OP_PREFETCH)
             op_abort_misses (op);
-        op_free (op);
+        stage_op_free (op);
     }
     cache_destroy (st->cache);
     json_decref (st->staged);

@@ -1,0 +1,93 @@
+/* h5data_int.h - private to h5data.c and h5shard.c: HDF5 error handling,
+ * opening files, looking at datasets, progress, and the shard copy's entry
+ * points.  Not part of the interface (that is h5data.h).
+ */
+#ifndef AIOS_H5DATA_INT_H
+#define AIOS_H5DATA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <hdf5.h>
+
+#include "errprintf.h"
+#include "h5data.h"
+
+/* --- h5data.c: errors and HDF5's error stack ----------------------------- */
+
+struct quiet {
+    H5E_auto2_t func;
+    void *data;
+};
+
+/* Stop HDF5 printing its error stack (restored by h5data_quiet_end()). */
+void h5data_quiet_begin (struct quiet *q);
+void h5data_quiet_end (struct quiet *q);
+/* "PATH: OBJ: WHAT: REASON" (OBJ may be NULL); EIO, clears the stack. */
+int h5data_fail (aios_error_t *err, const char *path, const char *obj,
+                 const char *what);
+/* "PATH: strerror(errno)". */
+int h5data_sysfail (aios_error_t *err, const char *path);
+/* ENOMEM, "out of memory". */
+int h5data_nomem (aios_error_t *err);
+/* Close any HDF5 object id (negative ids are ignored); keeps errno. */
+void h5data_id_close (hid_t id);
+/* File access without HDF5's file locks. */
+hid_t h5data_fapl_nolock (void);
+/* Open path (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) after checking that it
+ * exists, can be opened so, and is HDF5. */
+hid_t h5data_file_open (const char *path, unsigned flags, aios_error_t *err);
+
+/* --- h5data.c: types, attributes, datasets ------------------------------- */
+
+/* Does an element of t hold variable-length data (heap references)? */
+bool h5data_type_has_vlen (hid_t t);
+/* Set (replace) a scalar 64-bit integer attribute. */
+int h5data_attr_write_int (hid_t obj, const char *name, int64_t v);
+
+struct dset_info {
+    int rank;
+    hsize_t dims[H5S_MAX_RANK];
+    hsize_t maxdims[H5S_MAX_RANK];
+    bool chunked;
+    hsize_t chunk[H5S_MAX_RANK];
+    H5D_layout_t layout;
+    size_t type_size;
+    bool vlen;
+    uint64_t logical;   /* elements x type size */
+    uint64_t storage;   /* on disk */
+};
+
+int h5data_dset_info (hid_t d, struct dset_info *di);
+
+/* Call fn for every dataset in file (by name, each once). */
+typedef int (*dset_f) (hid_t d, const char *path, const struct dset_info *di,
+                       void *arg);
+int h5data_visit_datasets (hid_t f, const char *file, dset_f fn, void *arg,
+                           aios_error_t *err);
+
+/* --- h5data.c: progress -------------------------------------------------- */
+
+struct progress {
+    h5data_progress_f cb;
+    void *arg;
+    uint64_t done, total, next;
+};
+
+/* Count n more bytes done; ECANCELED if the callback says stop. */
+int h5data_progress_add (struct progress *p, uint64_t n, aios_error_t *err,
+                         const char *path);
+/* The last report: done = total. */
+int h5data_progress_end (struct progress *p, aios_error_t *err,
+                         const char *path);
+
+/* --- h5shard.c ----------------------------------------------------------- */
+
+/* Check a shard's index and count (and that src is given). */
+int h5data_shard_args (const char *src, int index, int count,
+                       aios_error_t *err);
+/* Shard index of count of src into the new file part (HDF5 quiet around
+ * it is the caller's); p->total is set to the estimate of bytes to copy. */
+int h5data_copy_shard (const char *src, const char *part, int index,
+                       int count, struct progress *p, aios_error_t *err);
+
+#endif
