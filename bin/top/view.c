@@ -76,17 +76,31 @@ const char *view_job_cell (const struct top_job *j, int col, double now,
                            char *buf, size_t len)
 {
     switch (col) {
-    case JC_ID: snprintf (buf, len, "%lld", j->id); return buf;
+    case JC_ID:
+        if (cli_jint (j->obj, "array_job_id") > 0)
+            snprintf (buf, len, "%lld_%lld", cli_jint (j->obj, "array_job_id"),
+                      cli_jint (j->obj, "array_task_id"));
+        else
+            snprintf (buf, len, "%lld", j->id);
+        return buf;
     case JC_USER: return j->user;
     case JC_NAME: return j->name;
     case JC_STATE: return j->state_name;
     case JC_TIME: return format_time (job_elapsed (j, now), buf, len);
     case JC_NODES: snprintf (buf, len, "%lld", j->nodes); return buf;
-    case JC_WHERE:
+    case JC_WHERE: {
+        json_t *st = json_object_get (j->obj, "staging");
+        if (st) {
+            long long done = cli_jint (st, "done"), total = cli_jint (st, "total");
+            snprintf (buf, len, "%s (Staging %lld%%)", j->nodelist,
+                      total > 0 ? done * 100 / total : 0);
+            return buf;
+        }
         if (*j->nodelist)
             return j->nodelist;
         snprintf (buf, len, "(%s)", *j->reason ? j->reason : "None");
         return buf;
+    }
     }
     return "";
 }
