@@ -9,10 +9,14 @@
  * object is copied whole with H5Ocopy().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <hdf5.h>
 
 #include "h5data.h"
@@ -229,6 +233,9 @@ struct shard {
     struct progress *prog;
     void *buf;
     size_t buflen;
+    const unsigned char *map;    /* the source file mapped, or NULL */
+    size_t maplen;
+    hsize_t base;                /* file addresses start here (userblock) */
     struct seen {
         haddr_t addr;
         char *path;
@@ -307,10 +314,16 @@ static int copy_chunks (struct shard *sh, hid_t sd, hid_t dd,
         if (H5Dget_chunk_info_by_coord (sd, off, &mask, &addr, &size) < 0)
             return h5data_fail (sh->err, sh->src, path, what);
         if (addr != HADDR_UNDEF && size > 0) {
-            if (!(buf = shard_buf (sh, size)))
-                return h5data_nomem (sh->err);
-            if (H5Dread_chunk (sd, H5P_DEFAULT, off, &filters, buf) < 0)
-                return h5data_fail (sh->err, sh->src, path, what);
+            if (sh->map && sh->base + addr + size <= sh->maplen) {
+                /* straight from the mapping: each byte copied once */
+                buf = (void *)(sh->map + sh->base + addr);
+                filters = mask;
+            } else {
+                if (!(buf = shard_buf (sh, size)))
+                    return h5data_nomem (sh->err);
+                if (H5Dread_chunk (sd, H5P_DEFAULT, off, &filters, buf) < 0)
+                    return h5data_fail (sh->err, sh->src, path, what);
+            }
             memcpy (doff, off, sizeof (doff));
             doff[0] -= sh->first;
             if (H5Dwrite_chunk (dd, H5P_DEFAULT, filters, doff, size, buf) < 0)
@@ -617,10 +630,41 @@ static int shard_attrs_write (struct shard *sh, hid_t root, int index,
     return 0;
 }
 
+/* Map the source read-only, so raw chunks are written from the page cache
+ * without a read into a buffer first.  Without a mapping (it failed, or a
+ * chunk lies outside it) chunks are read with H5Dread_chunk. */
+static void shard_map (struct shard *sh)
+{
+    struct stat st;
+    hsize_t ub = 0;
+    hid_t fcpl = H5Fget_create_plist (sh->sf);
+    void *m;
+    int fd;
+
+    if (fcpl < 0 || H5Pget_userblock (fcpl, &ub) < 0) {
+        h5data_id_close (fcpl);
+        return;
+    }
+    h5data_id_close (fcpl);
+    if ((fd = open (sh->src, O_RDONLY)) < 0)
+        return;
+    if (fstat (fd, &st) == 0 && st.st_size > 0
+        && (m = mmap (NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0))
+               != MAP_FAILED) {
+        madvise (m, (size_t)st.st_size, MADV_SEQUENTIAL);
+        sh->map = m;
+        sh->maplen = (size_t)st.st_size;
+        sh->base = ub;
+    }
+    close (fd);
+}
+
 static void shard_free (struct shard *sh)
 {
     size_t i;
 
+    if (sh->map)
+        munmap ((void *)sh->map, sh->maplen);
     for (i = 0; i < sh->nseen; i++)
         free (sh->seen[i].path);
     free (sh->seen);
@@ -639,6 +683,7 @@ int h5data_copy_shard (const char *src, const char *part, int index,
     if ((sh.sf = h5data_file_open (src, H5F_ACC_RDONLY, err)) < 0
         || plan_load (&sh.plan, sh.sf, src, err) < 0)
         goto out;
+    shard_map (&sh);
     sh.first = boundary (&sh.plan, index, count);
     sh.rows = boundary (&sh.plan, index + 1, count) - sh.first;
     p->total = sh.plan.whole;
@@ -647,6 +692,9 @@ int h5data_copy_shard (const char *src, const char *part, int index,
                                / sh.plan.n);
     if ((fcpl = H5Fget_create_plist (sh.sf)) < 0
         || (fapl = h5data_fapl_nolock ()) < 0
+        /* chunks of 64 KiB or more start on a page: the kernel then has no
+         * partial pages to zero as they are written */
+        || H5Pset_alignment (fapl, 65536, 4096) < 0
         || (sh.df = H5Fcreate (part, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
         h5data_fail (err, part, NULL, "cannot create");
         goto out;

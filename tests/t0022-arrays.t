@@ -134,11 +134,13 @@ test_expect_success '--signal=B:USR1@59 reaches the batch shell before the limit
 	cat >sig.sh <<-\EOT &&
 	#!/bin/bash
 	trap "echo got USR1; exit 0" USR1
-	sleep 120 & wait
+	bash -c "trap \"echo child got USR1\" USR1; sleep 120 & wait" &
+	wait
 	EOT
 	id=$(aios-submit --parsable --time=1 --signal=B:USR1@59 -o sig.out sig.sh) &&
 	aios_wait_state $id COMPLETED 30 &&
-	grep "got USR1" sig.out &&
+	grep "^got USR1" sig.out &&
+	! grep "child got USR1" sig.out &&
 	test_must_fail aios-submit --signal=NOPE@10 --wrap true 2>err &&
 	grep "unknown signal \"NOPE\"" err
 '
@@ -168,13 +170,15 @@ test_expect_success 'a Slurm script with #SBATCH lines and SLURM_* variables run
 	echo "id=$SLURM_JOB_ID jobid=$SLURM_JOBID name=$SLURM_JOB_NAME"
 	echo "nodes=$SLURM_JOB_NODELIST nnodes=$SLURM_NNODES ntasks=$SLURM_NTASKS cpt=$SLURM_CPUS_PER_TASK"
 	echo "dir=$SLURM_SUBMIT_DIR part=$SLURM_JOB_PARTITION account=$SLURM_JOB_ACCOUNT limit=$SLURM_TIME_LIMIT"
+	echo "tpn=$SLURM_TASKS_PER_NODE nodeid=$SLURM_NODEID"
 	EOT
 	id=$(aios-submit --parsable slurm.sh) &&
 	aios_wait_state $id COMPLETED &&
 	cat slurm-$id.out &&
 	grep "^id=$id jobid=$id name=slurmish$" slurm-$id.out &&
 	grep "^nodes=node\[1-2\] nnodes=2 ntasks=2 cpt=1$" slurm-$id.out &&
-	grep "^dir=$PWD part=batch account=myproject limit=5$" slurm-$id.out
+	grep "^dir=$PWD part=batch account=myproject limit=5$" slurm-$id.out &&
+	grep "^tpn=1(x2) nodeid=0$" slurm-$id.out
 '
 
 test_expect_success 'an unsupported option is an error naming it; --ignore-unsupported warns' '

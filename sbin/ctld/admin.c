@@ -493,12 +493,13 @@ static json_t *conf_sched_json (const struct aios_conf *cf)
 /* The running configuration, keyed as aios.yaml is (values in its formats). */
 static json_t *conf_json (const struct aios_conf *cf)
 {
-    json_t *ops = json_array ();
+    json_t *ops = json_array (), *all;
+    char cache[32];
     size_t i;
 
     for (i = 0; ops && i < cf->noperators; i++)
         json_array_append_new (ops, json_string (cf->operators[i]));
-    return json_pack ("{s:s s:s"
+    all = json_pack ("{s:s s:s"
                       " s:{s:s s:i s:s s:s s:s s:s s:s s:i s:i s:i s:i s:o s:i"
                       " s:s s:i}"
                       " s:{s:s} s:o s:{s:i s:s s:s s:s} s:o s:o}",
@@ -522,6 +523,18 @@ static json_t *conf_json (const struct aios_conf *cf)
                       "pid_file", cf->node_pid_file,
                       "nodes", conf_nodes_json (cf),
                       "partitions", conf_parts_json (cf));
+    format_size_mb (cf->cache_bytes >> 20, cache, sizeof (cache));
+    if (all)
+        json_object_set_new (all, "staging",
+                             json_pack ("{s:s s:s s:s}", "shared_root",
+                                        cf->shared_root ? cf->shared_root : "",
+                                        "scratch", cf->scratch_dir ? cf->scratch_dir : "",
+                                        "cache_bytes", cache));
+    if (all)
+        json_object_set_new (all, "accounting",
+                             json_pack ("{s:b}", "show_all_users",
+                                        cf->acct_show_all_users));
+    return all;
 }
 
 void admin_config (struct conn *c, json_t *req, json_int_t seq)

@@ -162,6 +162,8 @@ int nodeops_launch (struct ctld *ctld, struct job *job);
 void nodeops_release (struct ctld *ctld, struct job *job);
 int nodeops_terminate (struct ctld *ctld, struct job *job);
 int nodeops_signal (struct ctld *ctld, struct job *job, int sig);
+/* Signal the batch shell alone (--signal=B:). */
+int nodeops_signal_shell (struct ctld *ctld, struct job *job, int sig);
 /* Signal the job's steps and aios-exec commands on every node of it. */
 int nodeops_signal_steps (struct ctld *ctld, struct job *job, int sig);
 /* Node timeouts: mark down and fail their jobs. */

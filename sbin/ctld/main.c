@@ -129,9 +129,12 @@ static void warn_due (struct ctld *ctld, double now)
             continue;
         log_info ("job %ju: sending signal %d, %d s before its time limit",
                   (uintmax_t)job->id, job->warn_signal, job->warn_time);
-        nodeops_signal (ctld, job, job->warn_signal);
-        if (!job->warn_batch_only)
+        if (job->warn_batch_only)
+            nodeops_signal_shell (ctld, job, job->warn_signal);
+        else {
+            nodeops_signal (ctld, job, job->warn_signal);
             nodeops_signal_steps (ctld, job, job->warn_signal);
+        }
         job->warned = true;
         ctld_job_save (ctld, job);
     }

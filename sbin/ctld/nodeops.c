@@ -139,6 +139,11 @@ int nodeops_signal (struct ctld *ctld, struct job *job, int sig)
     return send_job_op (ctld, batch_node (ctld, job), job->id, "signal", sig);
 }
 
+int nodeops_signal_shell (struct ctld *ctld, struct job *job, int sig)
+{
+    return send_job_op (ctld, batch_node (ctld, job), job->id, "signal_shell", sig);
+}
+
 int nodeops_signal_steps (struct ctld *ctld, struct job *job, int sig)
 {
     int i, rc = 0;
@@ -376,6 +381,8 @@ static void op_complete (struct conn *c, json_t *req, json_int_t seq)
             json_decref (job->models);
             job->models = json_incref (models);
         }
+        if (!reason && st == JOB_CANCELLED)
+            reason = job->reason;   /* "cancelled by USER" */
         if (so_error && (st == JOB_COMPLETED || st == JOB_FAILED)) {
             /* the job's output did not reach the catalog: not a success */
             snprintf (why, sizeof (why), "stage-out: %s", so_error);

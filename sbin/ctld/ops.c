@@ -434,7 +434,8 @@ static const char *cancel_one (struct conn *c, struct job *job, int sig,
     if (job->state == JOB_COMPLETING && job->cancel_requested)
         return NULL;
     job->cancel_requested = true;
-    ctld_job_transition (ctld, job, JOB_COMPLETING, NULL);
+    snprintf (buf, len, "cancelled by %s", c->user);
+    ctld_job_transition (ctld, job, JOB_COMPLETING, buf);
     nodeops_terminate (ctld, job);
     return NULL;
 }

@@ -328,6 +328,8 @@ static void on_request (struct noded *nd, const char *op, json_t *msg,
     }
     else if (!strcmp (op, "signal"))
         launch_signal (nd, (uint64_t)id, (int)sig);
+    else if (!strcmp (op, "signal_shell") && sig > 0 && sig < NSIG)
+        launch_signal_shell (nd, (uint64_t)id, (int)sig);
     else if (!strcmp (op, "signal_steps") && sig > 0 && sig < NSIG)
         listener_signal (nd, (uint64_t)id, (int)sig);
     else

@@ -269,6 +269,32 @@ static void gpu_env (const struct spec *s, int node_gpus)
     }
 }
 
+/* SLURM_TASKS_PER_NODE as Slurm writes it: "2(x3),1" for 2 tasks on each
+ * of 3 nodes, then 1 on the last. */
+static void tasks_per_node_env (const struct spec *s)
+{
+    char buf[1024] = "";
+    size_t i, n = json_array_size (s->alloc_tasks), len = 0;
+
+    for (i = 0; i < n && len < sizeof (buf) - 32;) {
+        json_int_t t = json_integer_value (json_array_get (
+            json_array_get (s->alloc_tasks, i), 1));
+        size_t run = 1;
+        while (i + run < n && json_integer_value (json_array_get (
+                   json_array_get (s->alloc_tasks, i + run), 1)) == t)
+            run++;
+        len += (size_t)snprintf (buf + len, sizeof (buf) - len, "%s%lld",
+                                 len ? "," : "", (long long)t);
+        if (run > 1)
+            len += (size_t)snprintf (buf + len, sizeof (buf) - len, "(x%zu)", run);
+        i += run;
+    }
+    if (len > 0)
+        setenv ("SLURM_TASKS_PER_NODE", buf, 1);
+    else if (s->tasks_on_node > 0)
+        set_env_num ("SLURM_TASKS_PER_NODE", s->tasks_on_node);
+}
+
 /* Slurm's names, so that a script written for sbatch runs unchanged. */
 static void slurm_env (const struct spec *s, const char *node)
 {
@@ -300,10 +326,7 @@ static void slurm_env (const struct spec *s, const char *node)
         set_env_num ("SLURM_MEM_PER_NODE", s->mem_mb);
     if (s->account)
         setenv ("SLURM_JOB_ACCOUNT", s->account, 1);
-    if (s->tasks_on_node > 0) {
-        set_env_num ("SLURM_TASKS_PER_NODE", s->tasks_on_node);
-        set_env_num ("SLURM_NTASKS_PER_NODE", s->tasks_on_node);
-    }
+    tasks_per_node_env (s);
     if (s->array_id) {
         set_env_num ("SLURM_ARRAY_JOB_ID", s->array_id);
         set_env_num ("SLURM_ARRAY_TASK_ID", s->array_task);
@@ -691,6 +714,17 @@ int launch_terminate (struct noded *nd, uint64_t id)
     }
     begin_termination (t);
     return 0;
+}
+
+int launch_signal_shell (struct noded *nd, uint64_t id, int sig)
+{
+    struct task *t = task_find (nd, id);
+
+    if (!t) {
+        errno = ENOENT;
+        return -1;
+    }
+    return kill (t->pid, sig);
 }
 
 int launch_signal (struct noded *nd, uint64_t id, int sig)

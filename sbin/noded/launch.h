@@ -21,6 +21,8 @@ void launch_complete (struct noded *nd, uint64_t id, json_t *rec);
 int launch_terminate (struct noded *nd, uint64_t id);
 /* Deliver sig to the job's processes. */
 int launch_signal (struct noded *nd, uint64_t id, int sig);
+/* ... to the batch shell only (--signal=B:). */
+int launch_signal_shell (struct noded *nd, uint64_t id, int sig);
 /* A new time limit (seconds from the start, -1 = none) for a running job:
  * the timer is set again (at once when it has passed). */
 int launch_set_limit (struct noded *nd, uint64_t id, long limit);
