@@ -176,6 +176,19 @@ test_expect_success 'no stage-out after a failure (unless always); a missing fil
 	test_must_fail aios-data show mymodel:2 --model
 '
 
+test_expect_success 'a controller restart while a job stages starts its staging over' '
+	kill -STOP $(pid_of node2/aiosd.pid) &&
+	id=$(aios-submit --parsable -N 2 -n 2 --stage-in=blobz,shard --wrap true) &&
+	aios_wait_state $id STAGING &&
+	ctld=$(pid_of aiosctld.pid) &&
+	kill $ctld &&
+	aios_wait_for 20 sh -c "! kill -0 $ctld" &&
+	kill -CONT $(pid_of node2/aiosd.pid) &&
+	aios_start &&
+	aios_wait_state $id COMPLETED 60 &&
+	aios-control show job $id | grep "\"restarts\": 1"
+'
+
 test_expect_success 'the training example reads its shards through --stage-in=blobs,shard' '
 	AIOS_EXAMPLES=$ex aios-submit --parsable -o train.out \
 		"$src/examples/train/train-staged.sh" >id &&

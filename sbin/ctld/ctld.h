@@ -70,6 +70,8 @@ unsigned deps_reasons (struct ctld *ctld, const struct job *job);
 /* staging.c: --stage-in / --stage-out (see there). */
 int staging_init (struct ctld *ctld, aios_error_t *err);
 void staging_fini (struct ctld *ctld);
+/* After a restart (the loop's events exist): STAGING jobs start over. */
+void staging_restart (struct ctld *ctld);
 /* Resolve a new request's stage_in against the catalog and check its
  * stage_out, in place; err names the dataset or model that is wrong. */
 int staging_check (struct ctld *ctld, json_t *rec, aios_error_t *err);
@@ -83,6 +85,8 @@ json_t *staging_node_paths (struct ctld *ctld, struct job *job, int i,
 /* Per node index: nonzero where the job's data is cached; NULL: nowhere. */
 const unsigned char *staging_prefer (struct ctld *ctld, struct job *job);
 void staging_node_cache (struct ctld *ctld, struct node *nd, json_t *keys);
+/* The node registered: re-send what it has not staged yet. */
+void staging_node_registered (struct ctld *ctld, struct node *n);
 void staging_prefetch (struct ctld *ctld);
 void staging_op_progress (struct conn *c, json_t *req, json_int_t seq);
 void staging_op_staged (struct conn *c, json_t *req, json_int_t seq);

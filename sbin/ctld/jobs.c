@@ -611,6 +611,21 @@ struct job *jobtab_at (struct jobtab *jt, size_t i)
     return i < jt->n ? jt->v[i] : NULL;
 }
 
+/* An array's first task stands for the array (its id is the array's):
+ * keep it while a later task has not ended. */
+static bool array_head_busy (const struct jobtab *jt, size_t i)
+{
+    const struct job *head = jt->v[i];
+    size_t k;
+
+    if (head->array_job_id != head->id)
+        return false;
+    for (k = i + 1; k < jt->n && jt->v[k]->array_job_id == head->id; k++)
+        if (!job_state_is_final (jt->v[k]->state))
+            return true;
+    return false;
+}
+
 size_t jobtab_purge (struct jobtab *jt, double cutoff,
                      void (*cb) (uint64_t id, void *arg), void *arg)
 {
@@ -618,7 +633,8 @@ size_t jobtab_purge (struct jobtab *jt, double cutoff,
 
     for (i = 0, j = 0; i < jt->n; i++) {
         struct job *job = jt->v[i];
-        if (job_state_is_final (job->state) && job->end_time < cutoff) {
+        if (job_state_is_final (job->state) && job->end_time < cutoff
+            && !array_head_busy (jt, i)) {
             if (cb)
                 cb (job->id, arg);
             job_destroy (job);

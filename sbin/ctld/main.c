@@ -323,6 +323,7 @@ static int setup (struct ctld *ctld, aios_error_t *err)
         return errprintf (err, "out of memory");
     }
     evtimer_add (ctld->tick_ev, &tick);
+    staging_restart (ctld);
     ctld_sched_request (ctld);
     return 0;
 }

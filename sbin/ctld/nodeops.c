@@ -166,6 +166,19 @@ static bool job_uses_node (const struct job *job, const struct node *n)
     return false;
 }
 
+/* A node of the job failed, or its batch script is gone: a cancelled job
+ * ends CANCELLED, a --requeue (or requeued) one goes back to the queue,
+ * any other ends NODE_FAIL. */
+static void lost_job (struct ctld *ctld, struct job *job, const char *why)
+{
+    if (job->cancel_requested)
+        ctld_job_transition (ctld, job, JOB_CANCELLED, job->reason);
+    else if (job->requeue || job->requeue_pending)
+        ctld_job_requeue (ctld, job, why);
+    else
+        ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
+}
+
 static void fail_node_jobs (struct ctld *ctld, struct node *n, const char *why)
 {
     size_t i;
@@ -179,12 +192,8 @@ static void fail_node_jobs (struct ctld *ctld, struct node *n, const char *why)
         b = batch_node (ctld, job);
         if (b && b != n && job->state != JOB_STAGING)
             nodeops_terminate (ctld, job);
-        log_warn ("job %ju: %s%s", (uintmax_t)job->id, why,
-                  job->requeue ? ": requeued" : "");
-        if (job->requeue)
-            ctld_job_requeue (ctld, job, why);
-        else
-            ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
+        log_warn ("job %ju: %s", (uintmax_t)job->id, why);
+        lost_job (ctld, job, why);
     }
 }
 
@@ -248,26 +257,26 @@ static void reconcile (struct ctld *ctld, struct node *n, json_t *running,
         if (id_in (completed, job->id))
             continue; /* its completion follows */
         if (id_in (running, job->id)) {
-            if (job->cancel_requested)
+            if (job->cancel_requested || job->requeue_pending)
                 nodeops_terminate (ctld, job);
             continue;
         }
         snprintf (why, sizeof (why), "batch script lost: aiosd on %s no longer "
                   "knows the job", n->name);
-        if (job->requeue || job->requeue_pending)
-            ctld_job_requeue (ctld, job, why);
-        else
-            ctld_job_transition (ctld, job, JOB_NODE_FAIL, why);
+        lost_job (ctld, job, why);
     }
     json_array_foreach (running, i, v) {
         uint64_t id = (uint64_t)json_integer_value (v);
         struct job *job = jobtab_lookup (ctld->jobs, id);
-        if (!job || job_state_is_final (job->state)) {
-            log_warn ("node %s runs job %ju that has ended: terminating it",
-                      n->name, (uintmax_t)id);
+        /* an old run: the job ended, or was requeued and runs elsewhere */
+        if (!job || ((job->state != JOB_RUNNING && job->state != JOB_COMPLETING)
+                     || batch_node (ctld, job) != n)) {
+            log_warn ("node %s runs job %ju that is not running there: "
+                      "terminating it", n->name, (uintmax_t)id);
             send_job_op (ctld, n, id, "terminate", 0);
         }
     }
+    staging_node_registered (ctld, n);
 }
 
 static void op_register (struct conn *c, json_t *req, json_int_t seq)
@@ -367,6 +376,13 @@ static void op_complete (struct conn *c, json_t *req, json_int_t seq)
         return;
     }
     job = jobtab_lookup (ctld->jobs, (uint64_t)id);
+    if (job && batch_node (ctld, job) != c->node) {
+        /* a run that was ended (requeued, or its node failed) and has
+         * ended now: the job has moved on */
+        log_info ("job %ju: ignoring a completion from %s, which no longer "
+                  "runs it", (uintmax_t)id, c->node->name);
+        job = NULL;
+    }
     if (job && job->requeue_pending
         && (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)) {
         ctld_job_requeue (ctld, job, job->reason);

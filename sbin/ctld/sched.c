@@ -123,7 +123,8 @@ void sched_restore_allocs (struct ctld *ctld)
 
     for (i = 0; i < jobtab_count (ctld->jobs); i++) {
         struct job *job = jobtab_at (ctld->jobs, i);
-        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING)
+        if (job->state == JOB_RUNNING || job->state == JOB_COMPLETING
+            || job->state == JOB_STAGING)
             apply_alloc (ctld, job);
     }
 }

@@ -54,8 +54,6 @@ struct staging {
 
 int staging_init (struct ctld *ctld, aios_error_t *err)
 {
-    size_t i;
-
     if (!(ctld->staging = calloc (1, sizeof (*ctld->staging)))
         || !(ctld->staging->prefetched = json_object ())) {
         free (ctld->staging);
@@ -63,14 +61,21 @@ int staging_init (struct ctld *ctld, aios_error_t *err)
         errno = ENOMEM;
         return errprintf (err, "out of memory");
     }
-    /* Staging state is not kept across a restart: start those jobs over. */
+    return 0;
+}
+
+void staging_restart (struct ctld *ctld)
+{
+    size_t i;
+
+    /* Staging state is not kept across a restart: start those jobs over
+     * (their nodes drop what they staged when the release reaches them). */
     for (i = 0; i < jobtab_count (ctld->jobs); i++) {
         struct job *job = jobtab_at (ctld->jobs, i);
         if (job->state == JOB_STAGING)
             ctld_job_requeue (ctld, job, "the controller restarted while its "
                               "datasets were being staged");
     }
-    return 0;
 }
 
 static void stage_job_free (struct stage_job *sj)
@@ -420,6 +425,48 @@ static struct job *staging_job (struct conn *c, json_t *req, int *i,
     return job;
 }
 
+/* A node (re)registered: ask it again for what it has not staged yet; it
+ * answers at once what it finished meanwhile, and copies on otherwise. */
+void staging_node_registered (struct ctld *ctld, struct node *n)
+{
+    struct stage_job *sj;
+
+    for (sj = ctld->staging ? ctld->staging->jobs : NULL; sj; sj = sj->next) {
+        struct job *job = jobtab_lookup (ctld->jobs, sj->id);
+        json_t *msg;
+        int i;
+        if (!job || job->state != JOB_STAGING
+            || (i = alloc_index (job, n)) < 0 || i >= sj->n
+            || sj->nodes[i].finished || !n->conn
+            || !(msg = stage_msg (n->conn, "stage", job, i)))
+            continue;
+        json_object_set_new (msg, "id", json_integer ((json_int_t)job->id));
+        json_object_set_new (msg, "uid", json_integer (job->uid));
+        json_object_set_new (msg, "gid", json_integer (job->gid));
+        conn_send_committed (n->conn, msg);
+    }
+}
+
+/* A report about a job that is not staging on that node (it ended, was
+ * requeued, or this is an old attempt): have the node let go of it. */
+static void stale_report (struct conn *c, json_t *req)
+{
+    json_int_t id;
+    struct job *job;
+    json_t *msg;
+
+    if (json_unpack (req, "{s:I}", "id", &id) < 0)
+        return;
+    job = jobtab_lookup (c->ctld->jobs, (uint64_t)id);
+    if (job && (job->state == JOB_STAGING || job->state == JOB_RUNNING
+                || job->state == JOB_COMPLETING) && alloc_index (job, c->node) >= 0)
+        return;
+    if (!(msg = proto_request ("release", c->out_seq++)))
+        return;
+    json_object_set_new (msg, "id", json_integer (id));
+    conn_send (c, msg);
+}
+
 void staging_op_progress (struct conn *c, json_t *req, json_int_t seq)
 {
     struct stage_job *sj;
@@ -456,7 +503,11 @@ void staging_op_staged (struct conn *c, json_t *req, json_int_t seq)
     json_unpack (req, "{s?o}", "keys", &keys);
     if (keys)
         staging_node_cache (ctld, c->node, keys);
-    if (!(job = staging_job (c, req, &i, &sj)) || sj->nodes[i].finished)
+    if (!(job = staging_job (c, req, &i, &sj))) {
+        stale_report (c, req);
+        return;
+    }
+    if (sj->nodes[i].finished)
         return;
     json_unpack (req, "{s?b s?s s?o s?s s?I s?I}", "ok", &ok, "reason", &reason,
                  "paths", &paths, "scratch", &scratch, "hits", &hits,

@@ -40,6 +40,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -167,6 +168,8 @@ pid_t stage_op_fork (struct op *op)
             signal (sig, SIG_DFL);
         sigemptyset (&all);
         sigprocmask (SIG_SETMASK, &all, NULL);
+        /* a copy must not outlive the aiosd that would account for it */
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
         return 0;
     }
     saved = errno;
