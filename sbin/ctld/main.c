@@ -123,9 +123,14 @@ static void warn_due (struct ctld *ctld, double now)
 
     for (i = 0; i < jobtab_count (ctld->jobs); i++) {
         struct job *job = jobtab_at (ctld->jobs, i);
+        struct node *b;
         if (job->state != JOB_RUNNING || job->warn_signal <= 0 || job->warned
             || job->time_limit <= 0
             || now < job->start_time + (double)(job->time_limit - job->warn_time))
+            continue;
+        /* the batch node must be there to get it: else try next tick */
+        if (job->nalloc < 1 || !(b = nodetab_lookup (ctld->nodes, job->alloc[0].node))
+            || !b->conn)
             continue;
         log_info ("job %ju: sending signal %d, %d s before its time limit",
                   (uintmax_t)job->id, job->warn_signal, job->warn_time);
