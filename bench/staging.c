@@ -324,6 +324,7 @@ static struct result measure (const struct bench *b, const struct variant *v,
     for (i = 0; i < b->runs; i++) {
         if (b->cold)
             drop_cached (v->path);
+        sync ();    /* every run starts without the last one's writeback */
         r = fn (b, v, dst);
         secs[i] = r.seconds;
         unlink_outputs (dst);
