@@ -44,13 +44,23 @@ static const char *usage_text =
     "  -h, --help      show this help\n"
     "  -V, --version   show the version\n";
 
-/* One request, its reply dropped: exits 1 with the controller's error. */
-static void call (json_t *req)
+/* One request.  Exits 1 with the controller's error; a reply listing
+ * "errors" (requeue: one per job it could not act on) has each printed,
+ * and CLI_ERROR returned. */
+static int call (json_t *req)
 {
     struct aios_client *c = cli_connect ();
+    json_t *rep = cli_rpc (c, req), *v;
+    int rc = CLI_OK;
+    size_t i;
 
-    json_decref (cli_rpc (c, req));
+    json_array_foreach (json_object_get (rep, "errors"), i, v) {
+        cli_warn ("%s", json_string_value (v));
+        rc = CLI_ERROR;
+    }
+    json_decref (rep);
     aios_client_close (c);
+    return rc;
 }
 
 static long job_id (const char *s)
@@ -85,34 +95,7 @@ static int jobs_cmd (const char *cmd, int argc, char **argv)
         add_ids (ids, argv[i]);
     req = proto_request (cmd, 0);
     json_object_set_new (req, "ids", ids);
-    call (req);
-    return CLI_OK;
-}
-
-/* requeue JOBID...: each refusal is printed; exit 1 if there was one. */
-static int requeue_cmd (const char *cmd, int argc, char **argv)
-{
-    struct aios_client *c;
-    json_t *ids, *req, *rep, *v;
-    size_t i;
-    int k, rc = CLI_OK;
-
-    if (argc < 1)
-        cli_usage_error ("%s: no job id given", cmd);
-    ids = json_array ();
-    for (k = 0; k < argc; k++)
-        add_ids (ids, argv[k]);
-    req = proto_request (cmd, 0);
-    json_object_set_new (req, "ids", ids);
-    c = cli_connect ();
-    rep = cli_rpc (c, req);
-    json_array_foreach (json_object_get (rep, "errors"), i, v) {
-        cli_warn ("%s", json_string_value (v));
-        rc = CLI_ERROR;
-    }
-    json_decref (rep);
-    aios_client_close (c);
-    return rc;
+    return call (req);
 }
 
 /* update job JOBID KEY=VALUE...  (or scontrol's "update JobId=JOBID ...") */
@@ -431,7 +414,7 @@ static const struct {
 } commands[] = {
     { "hold", jobs_cmd },
     { "release", jobs_cmd },
-    { "requeue", requeue_cmd },
+    { "requeue", jobs_cmd },
     { "update", update },
     { "drain", drain },
     { "resume", drain },

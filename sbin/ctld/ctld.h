@@ -88,6 +88,8 @@ void staging_node_cache (struct ctld *ctld, struct node *nd, json_t *keys);
 /* The node registered: re-send what it has not staged yet. */
 void staging_node_registered (struct ctld *ctld, struct node *n);
 void staging_prefetch (struct ctld *ctld);
+/* Does a pending job wait to stage datasets? */
+bool staging_pending (struct ctld *ctld);
 void staging_op_progress (struct conn *c, json_t *req, json_int_t seq);
 void staging_op_staged (struct conn *c, json_t *req, json_int_t seq);
 void staging_op_cached (struct conn *c, json_t *req, json_int_t seq);
@@ -133,8 +135,8 @@ void sched_fini (struct ctld *ctld);
 /* Recompute start estimates now if passes since the last ones skipped
  * them (they are refreshed at most once a second otherwise). */
 void sched_refresh_estimates (struct ctld *ctld);
-/* Every second: stale estimates are refreshed (and data prefetched for
- * the reservations they make). */
+/* Every second: stale estimates are refreshed when a pending job stages
+ * datasets (and its data prefetched to the nodes reserved for it). */
 void sched_tick (struct ctld *ctld, double now);
 /* Counters, like Slurm's sdiag. */
 json_t *sched_stats_json (struct ctld *ctld);

@@ -625,9 +625,11 @@ void sched_tick (struct ctld *ctld, double now)
 {
     struct ctld_sched *cs = ctld->sched;
 
-    /* passes since the last estimates skipped them: bring them up to date
-     * once things are quiet, and prefetch for the jobs they reserve for */
-    if (cs && cs->est_stale && now - cs->last_estimate >= ESTIMATE_INTERVAL) {
+    /* passes since the last estimates skipped them: when a pending job
+     * waits for datasets, bring them up to date so its data is prefetched
+     * to the nodes reserved for it (estimates cost a pass: not otherwise) */
+    if (cs && cs->est_stale && now - cs->last_estimate >= ESTIMATE_INTERVAL
+        && staging_pending (ctld)) {
         sched_refresh_estimates (ctld);
         staging_prefetch (ctld);
     }

@@ -543,6 +543,18 @@ void staging_op_cached (struct conn *c, json_t *req, json_int_t seq)
         staging_node_cache (c->ctld, c->node, keys);
 }
 
+bool staging_pending (struct ctld *ctld)
+{
+    size_t j;
+
+    for (j = 0; j < jobtab_count (ctld->jobs); j++) {
+        const struct job *job = jobtab_at (ctld->jobs, j);
+        if (job->state == JOB_PENDING && job->stage_in)
+            return true;
+    }
+    return false;
+}
+
 /* After a pass: a pending job that holds a reservation (or has an estimated
  * start soon) gets its data copied to the nodes it is expected on, once per
  * set of nodes, so staging overlaps its wait. */
