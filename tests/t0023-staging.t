@@ -40,7 +40,7 @@ test_expect_success 'an unknown dataset or version is refused at submission' '
 	test_must_fail aios-submit --stage-in=nosuch --wrap true 2>err &&
 	grep "nosuch" err &&
 	test_must_fail aios-submit --stage-in=blobs:7 --wrap true 2>err &&
-	grep "blobs" err && grep "7" err &&
+	grep "blobs has no version 7 (it has 1)" err &&
 	test_must_fail aios-submit --stage-in=blobs,slice --wrap true 2>err &&
 	grep "unknown option \"slice\"" err &&
 	test "$(aios-queue -h | wc -l)" = 0
