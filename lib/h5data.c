@@ -116,13 +116,14 @@ hid_t h5data_fapl_nolock (void)
     return fapl;
 }
 
-/* Open path (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) after checking that it
- * exists, can be opened so, and is HDF5. */
-hid_t h5data_file_open (const char *path, unsigned flags, aios_error_t *err)
+/* Open path (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) with fapl after
+ * checking that it exists, can be opened so, and is HDF5. */
+hid_t h5data_file_open_fapl (const char *path, unsigned flags, hid_t fapl,
+                             aios_error_t *err)
 {
     struct stat st;
     htri_t is;
-    hid_t f, fapl;
+    hid_t f;
 
     if (stat (path, &st) < 0)
         return h5data_sysfail (err, path);
@@ -137,12 +138,19 @@ hid_t h5data_file_open (const char *path, unsigned flags, aios_error_t *err)
         errno = EINVAL;
         return errprintf (err, "%s: not an HDF5 file", path);
     }
+    if ((f = H5Fopen (path, flags, fapl)) < 0)
+        return h5data_fail (err, path, NULL, "cannot open");
+    return f;
+}
+
+hid_t h5data_file_open (const char *path, unsigned flags, aios_error_t *err)
+{
+    hid_t f, fapl;
+
     if ((fapl = h5data_fapl_nolock ()) < 0)
         return h5data_fail (err, path, NULL, "cannot open");
-    f = H5Fopen (path, flags, fapl);
-    H5Pclose (fapl);
-    if (f < 0)
-        return h5data_fail (err, path, NULL, "cannot open");
+    f = h5data_file_open_fapl (path, flags, fapl, err);
+    h5data_id_close (fapl);
     return f;
 }
 

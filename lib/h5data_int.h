@@ -36,6 +36,9 @@ hid_t h5data_fapl_nolock (void);
 /* Open path (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) after checking that it
  * exists, can be opened so, and is HDF5. */
 hid_t h5data_file_open (const char *path, unsigned flags, aios_error_t *err);
+/* The same with fapl (the caller's). */
+hid_t h5data_file_open_fapl (const char *path, unsigned flags, hid_t fapl,
+                             aios_error_t *err);
 
 /* --- h5data.c: types, attributes, datasets ------------------------------- */
 
@@ -89,5 +92,29 @@ int h5data_shard_args (const char *src, int index, int count,
  * it is the caller's); p->total is set to the estimate of bytes to copy. */
 int h5data_copy_shard (const char *src, const char *part, int index,
                        int count, struct progress *p, aios_error_t *err);
+
+/* --- h5vfd.c: the file driver of shard copies ---------------------------- */
+
+struct h5vfd;
+
+/* Open files of fapl with the driver (pread/pwrite, plus what follows). */
+int h5vfd_use (hid_t fapl);
+/* The driver's state of file (valid while it is open), or NULL if file
+ * does not use the driver. */
+struct h5vfd *h5vfd_get (hid_t file);
+/* Where the raw bytes of dset's chunk at off lie in the file: 1 with
+ * *addr (as HDF5 counts, after any user block), *size and *filters; 0 if
+ * the chunk is not allocated; -1 on error.  With f (the dataset's file)
+ * one index lookup; with NULL a walk of the index. */
+int h5vfd_chunk (struct h5vfd *f, hid_t dset, const hsize_t *off,
+                 haddr_t *addr, hsize_t *size, unsigned *filters);
+/* From now on, raw data that f's writes take from map..map+len (a mapping
+ * of src_fd from offset 0; both the caller's, kept until the file is
+ * closed) is copied from src_fd in the kernel instead. */
+void h5vfd_copy_from (struct h5vfd *f, int src_fd, const void *map,
+                      size_t len);
+/* The next raw allocation of size bytes in f starts at the same offset in
+ * a page as src: call it before H5Dwrite_chunk() of the bytes at src. */
+void h5vfd_place (struct h5vfd *f, uint64_t src, hsize_t size);
 
 #endif

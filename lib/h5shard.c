@@ -235,6 +235,8 @@ struct shard {
     size_t buflen;
     const unsigned char *map;    /* the source file mapped, or NULL */
     size_t maplen;
+    int mapfd;                   /* the source file, open while mapped */
+    struct h5vfd *sv, *dv;       /* the file driver's state of sf, df */
     hsize_t base;                /* file addresses start here (userblock) */
     struct seen {
         haddr_t addr;
@@ -289,48 +291,63 @@ static int shard_progress (struct shard *sh, uint64_t n)
     return h5data_progress_add (sh->prog, n, sh->err, sh->src);
 }
 
-/* Every allocated chunk in the shard's rows, as raw (still filtered) bytes;
- * the destination chunk is at the same place less first rows. */
+static int chunk_fail (struct shard *sh, const char *file, const char *path,
+                       hsize_t row)
+{
+    char what[64];
+
+    snprintf (what, sizeof (what), "chunk at row %llu",
+              (unsigned long long)row);
+    return h5data_fail (sh->err, file, path, what);
+}
+
+/* The chunk at off (size bytes at addr in the source) into dd at doff, as
+ * raw (still filtered) bytes. */
+static int copy_chunk (struct shard *sh, hid_t sd, hid_t dd,
+                       const hsize_t *off, const hsize_t *doff, haddr_t addr,
+                       hsize_t size, uint32_t filters, const char *path)
+{
+    void *buf;
+
+    if (sh->map && sh->base + addr + size <= sh->maplen) {
+        /* from the mapping: the driver copies it in the kernel */
+        buf = (void *)(sh->map + sh->base + addr);
+        if (sh->dv)
+            h5vfd_place (sh->dv, sh->base + addr, size);
+    } else {
+        if (!(buf = shard_buf (sh, size)))
+            return h5data_nomem (sh->err);
+        if (H5Dread_chunk (sd, H5P_DEFAULT, off, &filters, buf) < 0)
+            return chunk_fail (sh, sh->src, path, off[0]);
+    }
+    if (H5Dwrite_chunk (dd, H5P_DEFAULT, filters, doff, size, buf) < 0)
+        return chunk_fail (sh, sh->part, path, off[0]);
+    return shard_progress (sh, size);
+}
+
+/* Every allocated chunk in the shard's rows; the destination chunk is at
+ * the same place less first rows. */
 static int copy_chunks (struct shard *sh, hid_t sd, hid_t dd,
                         const struct dset_info *di, const char *path)
 {
     hsize_t off[H5S_MAX_RANK] = { 0 }, doff[H5S_MAX_RANK];
-    hsize_t end0 = sh->first + sh->rows;
-    int k, r = di->rank;
-    char what[96];
+    hsize_t end0 = sh->first + sh->rows, size;
+    unsigned filters;
+    haddr_t addr;
+    int k, r = di->rank, found;
 
     for (k = 1; k < r; k++)
         if (di->dims[k] == 0)
             return 0;
     for (off[0] = sh->first; off[0] < end0;) {
-        unsigned mask = 0;
-        uint32_t filters = 0;
-        haddr_t addr = HADDR_UNDEF;
-        hsize_t size = 0;
-        void *buf;
-
-        snprintf (what, sizeof (what), "chunk at row %llu",
-                  (unsigned long long)off[0]);
-        if (H5Dget_chunk_info_by_coord (sd, off, &mask, &addr, &size) < 0)
-            return h5data_fail (sh->err, sh->src, path, what);
-        if (addr != HADDR_UNDEF && size > 0) {
-            if (sh->map && sh->base + addr + size <= sh->maplen) {
-                /* straight from the mapping: each byte copied once */
-                buf = (void *)(sh->map + sh->base + addr);
-                filters = mask;
-            } else {
-                if (!(buf = shard_buf (sh, size)))
-                    return h5data_nomem (sh->err);
-                if (H5Dread_chunk (sd, H5P_DEFAULT, off, &filters, buf) < 0)
-                    return h5data_fail (sh->err, sh->src, path, what);
-            }
-            memcpy (doff, off, sizeof (doff));
-            doff[0] -= sh->first;
-            if (H5Dwrite_chunk (dd, H5P_DEFAULT, filters, doff, size, buf) < 0)
-                return h5data_fail (sh->err, sh->part, path, what);
-            if (shard_progress (sh, size) < 0)
-                return -1;
-        }
+        found = h5vfd_chunk (sh->sv, sd, off, &addr, &size, &filters);
+        if (found < 0)
+            return chunk_fail (sh, sh->src, path, off[0]);
+        memcpy (doff, off, sizeof (doff));
+        doff[0] -= sh->first;
+        if (found && copy_chunk (sh, sd, dd, off, doff, addr, size, filters,
+                                 path) < 0)
+            return -1;
         for (k = r - 1; k >= 0; k--) {   /* the next chunk, last dim fastest */
             off[k] += di->chunk[k];
             if (off[k] < (k == 0 ? end0 : di->dims[k]))
@@ -630,9 +647,10 @@ static int shard_attrs_write (struct shard *sh, hid_t root, int index,
     return 0;
 }
 
-/* Map the source read-only, so raw chunks are written from the page cache
- * without a read into a buffer first.  Without a mapping (it failed, or a
- * chunk lies outside it) chunks are read with H5Dread_chunk. */
+/* Map the source read-only.  Raw chunks are written from the mapping, and
+ * the file driver turns those writes into copies in the kernel from mapfd.
+ * Without a mapping (it failed, or a chunk lies outside it) chunks are read
+ * with H5Dread_chunk. */
 static void shard_map (struct shard *sh)
 {
     struct stat st;
@@ -646,15 +664,16 @@ static void shard_map (struct shard *sh)
         return;
     }
     h5data_id_close (fcpl);
-    if ((fd = open (sh->src, O_RDONLY)) < 0)
+    if ((fd = open (sh->src, O_RDONLY | O_CLOEXEC)) < 0)
         return;
     if (fstat (fd, &st) == 0 && st.st_size > 0
         && (m = mmap (NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0))
                != MAP_FAILED) {
-        madvise (m, (size_t)st.st_size, MADV_SEQUENTIAL);
         sh->map = m;
         sh->maplen = (size_t)st.st_size;
+        sh->mapfd = fd;
         sh->base = ub;
+        return;
     }
     close (fd);
 }
@@ -663,8 +682,10 @@ static void shard_free (struct shard *sh)
 {
     size_t i;
 
-    if (sh->map)
+    if (sh->map) {
         munmap ((void *)sh->map, sh->maplen);
+        close (sh->mapfd);
+    }
     for (i = 0; i < sh->nseen; i++)
         free (sh->seen[i].path);
     free (sh->seen);
@@ -676,13 +697,18 @@ int h5data_copy_shard (const char *src, const char *part, int index,
                        int count, struct progress *p, aios_error_t *err)
 {
     struct shard sh = { .src = src, .part = part, .sf = -1, .df = -1,
-                        .prog = p, .err = err };
+                        .mapfd = -1, .prog = p, .err = err };
     hid_t fcpl = -1, fapl = -1, sroot = -1, droot = -1;
     int rc = -1;
 
-    if ((sh.sf = h5data_file_open (src, H5F_ACC_RDONLY, err)) < 0
+    if ((fapl = h5data_fapl_nolock ()) < 0 || h5vfd_use (fapl) < 0) {
+        h5data_fail (err, src, NULL, "cannot open");
+        goto out;
+    }
+    if ((sh.sf = h5data_file_open_fapl (src, H5F_ACC_RDONLY, fapl, err)) < 0
         || plan_load (&sh.plan, sh.sf, src, err) < 0)
         goto out;
+    sh.sv = h5vfd_get (sh.sf);
     shard_map (&sh);
     sh.first = boundary (&sh.plan, index, count);
     sh.rows = boundary (&sh.plan, index + 1, count) - sh.first;
@@ -691,14 +717,12 @@ int h5data_copy_shard (const char *src, const char *part, int index,
         p->total += (uint64_t)((unsigned __int128)sh.plan.sharded * sh.rows
                                / sh.plan.n);
     if ((fcpl = H5Fget_create_plist (sh.sf)) < 0
-        || (fapl = h5data_fapl_nolock ()) < 0
-        /* chunks of 64 KiB or more start on a page: the kernel then has no
-         * partial pages to zero as they are written */
-        || H5Pset_alignment (fapl, 65536, 4096) < 0
         || (sh.df = H5Fcreate (part, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
         h5data_fail (err, part, NULL, "cannot create");
         goto out;
     }
+    if (sh.map && (sh.dv = h5vfd_get (sh.df)))
+        h5vfd_copy_from (sh.dv, sh.mapfd, sh.map, sh.maplen);
     if ((sroot = H5Gopen2 (sh.sf, "/", H5P_DEFAULT)) < 0
         || (droot = H5Gopen2 (sh.df, "/", H5P_DEFAULT)) < 0) {
         h5data_fail (err, src, "/", "cannot open");

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <hdf5.h>
 
@@ -511,6 +514,115 @@ static void test_shard_of_shard (void **state)
     H5Fclose (f);
 }
 
+/* A source with a user block and chunks never written: the shard has the
+ * same rows (fill values where the source has no chunk), allocates no
+ * chunk the source lacks, and has the source's raw bytes in the rest.
+ * From the same file system copy_file_range() copies the chunks; from
+ * tmpfs (/dev/shm) it cannot (EXDEV), and the driver writes them from its
+ * mapping of the source instead. */
+static void make_sparse (const char *path)
+{
+    hid_t fcpl = H5Pcreate (H5P_FILE_CREATE), f, s, d, dcpl, ms;
+    hsize_t dims[2] = { 100, COLS }, chunk[2] = { XCHUNK, COLS };
+    hsize_t start[2] = { 0, 0 }, count[2] = { XCHUNK, COLS };
+    float x[XCHUNK * COLS];
+    uint64_t first[2] = { 0, 48 };
+    int i, j, k;
+
+    assert_true (H5Pset_userblock (fcpl, 512) >= 0);
+    assert_true ((f = H5Fcreate (path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT))
+                 >= 0);
+    dcpl = dcpl_chunked (2, chunk, 4);
+    s = H5Screate_simple (2, dims, NULL);
+    assert_true ((d = H5Dcreate2 (f, "X", H5T_IEEE_F32LE, s, H5P_DEFAULT,
+                                  dcpl, H5P_DEFAULT)) >= 0);
+    ms = H5Screate_simple (2, count, NULL);
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < XCHUNK; i++)
+            for (j = 0; j < COLS; j++)
+                x[i * COLS + j] = xval (first[k] + (uint64_t)i, j);
+        start[0] = first[k];
+        assert_true (H5Sselect_hyperslab (s, H5S_SELECT_SET, start, NULL,
+                                          count, NULL) >= 0);
+        assert_true (H5Dwrite (d, H5T_NATIVE_FLOAT, ms, s, H5P_DEFAULT, x)
+                     >= 0);
+    }
+    H5Sclose (ms);
+    H5Sclose (s);
+    H5Dclose (d);
+    H5Pclose (dcpl);
+    H5Pclose (fcpl);
+    assert_true (H5Fclose (f) >= 0);
+}
+
+static void check_sparse_shard (const char *src, const char *dst)
+{
+    aios_error_t err = { "" };
+    float x[32 * COLS];
+    hsize_t doff[2] = { 0, 0 }, soff[2] = { 48, 0 }, ub = 0, ss, ds;
+    unsigned mask = 9;
+    uint32_t sm = 9, dm = 9;
+    haddr_t addr = 0;
+    char sb[8192], db[8192];
+    hid_t sf, df, sd, dd, fcpl;
+    int i, j;
+
+    /* 3 shards of 100 rows in chunks of 16: shard 1 is rows 32..63 */
+    if (h5data_copy (src, dst, 1, 3, NULL, NULL, NULL, NULL, &err) < 0)
+        fail_msg ("%s", err.text);
+    assert_true ((df = H5Fopen (dst, H5F_ACC_RDONLY, H5P_DEFAULT)) >= 0);
+    assert_true ((sf = H5Fopen (src, H5F_ACC_RDONLY, H5P_DEFAULT)) >= 0);
+    fcpl = H5Fget_create_plist (df);
+    assert_true (H5Pget_userblock (fcpl, &ub) >= 0);
+    assert_int_equal (ub, 512);
+    H5Pclose (fcpl);
+    read_all (df, "X", H5T_NATIVE_FLOAT, x);
+    for (i = 0; i < 32; i++)
+        for (j = 0; j < COLS; j++)
+            assert_true (x[i * COLS + j] == (i < 16 ? 0.0f
+                                             : xval (32 + (uint64_t)i, j)));
+    dd = H5Dopen2 (df, "X", H5P_DEFAULT);
+    sd = H5Dopen2 (sf, "X", H5P_DEFAULT);
+    /* rows 32..47 have no chunk in the source: none in the shard */
+    assert_true (H5Dget_chunk_info_by_coord (dd, doff, &mask, &addr, &ds)
+                 >= 0);
+    assert_true (addr == HADDR_UNDEF);
+    /* rows 48..63: the source's bytes */
+    doff[0] = 16;
+    assert_true (H5Dget_chunk_storage_size (sd, soff, &ss) >= 0);
+    assert_true (H5Dget_chunk_storage_size (dd, doff, &ds) >= 0);
+    assert_int_equal (ss, ds);
+    assert_true (ss > 0 && ss <= sizeof (sb));
+    assert_true (H5Dread_chunk (sd, H5P_DEFAULT, soff, &sm, sb) >= 0);
+    assert_true (H5Dread_chunk (dd, H5P_DEFAULT, doff, &dm, db) >= 0);
+    assert_int_equal (sm, dm);
+    assert_memory_equal (sb, db, ss);
+    H5Dclose (sd);
+    H5Dclose (dd);
+    H5Fclose (df);
+    H5Fclose (sf);
+}
+
+static void test_shard_sparse (void **state)
+{
+    const char *src = tmp ("sparse.h5"), *dst = tmp ("sparse-1.h5");
+    char shm[] = "/dev/shm/test_h5data.XXXXXX", shm_src[64];
+    const char *dst2 = tmp ("sparse-2.h5");
+
+    make_sparse (src);
+    check_sparse_shard (src, dst);
+    if (!mkdtemp (shm)) {
+        print_message ("no /dev/shm: the copy without copy_file_range() "
+                       "is not tested\n");
+        return;
+    }
+    snprintf (shm_src, sizeof (shm_src), "%s/sparse.h5", shm);
+    make_sparse (shm_src);
+    check_sparse_shard (shm_src, dst2);
+    unlink (shm_src);
+    rmdir (shm);
+}
+
 /* Nothing chunked: hyperslab copies of contiguous datasets. */
 static void test_shard_contiguous (void **state)
 {
@@ -591,6 +703,44 @@ static void test_sha256_known (void **state)
     /* a whole copy is a byte copy of any file, hashed on the way */
     assert_int_equal (h5data_copy (pat, cp, 0, 0, hex, NULL, NULL, NULL, &err), 0);
     assert_string_equal (hex, "91762e25d28397b4ddeae16a2d6570d7ddbe403c2b8be7eb6d72ba847ecdeffe");
+}
+
+/* A write that fails (the file size limit here, as a full disk would)
+ * fails a shard copy with the system's reason, in a child with the limit
+ * set, and leaves no file behind. */
+static void test_copy_write_error (void **state)
+{
+    const char *src = tmp ("big-src.h5"), *dst = tmp ("big-dst.h5");
+    const char *part = tmp ("big-dst.h5.part");
+    char text[sizeof (((aios_error_t *)0)->text)] = "";
+    int fds[2], status;
+    pid_t pid;
+
+    make_data (src, 20000, XCHUNK, true);
+    assert_int_equal (pipe (fds), 0);
+    assert_true ((pid = fork ()) >= 0);
+    if (pid == 0) {
+        struct rlimit rl = { 64 << 10, 64 << 10 };
+        aios_error_t err = { "" };
+        int rc;
+
+        close (fds[0]);
+        signal (SIGXFSZ, SIG_IGN);
+        setrlimit (RLIMIT_FSIZE, &rl);
+        rc = h5data_copy (src, dst, 0, 2, NULL, NULL, NULL, NULL, &err);
+        if (write (fds[1], err.text, strlen (err.text)) < 0)
+            _exit (3);
+        _exit (rc < 0 ? 0 : 1);
+    }
+    close (fds[1]);
+    assert_true (read (fds[0], text, sizeof (text) - 1) > 0);
+    close (fds[0]);
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0
+        || !strstr (text, "File too large"))
+        fail_msg ("status %d: %s", status, text);
+    assert_non_null (strstr (text, part));
+    assert_false (exists (dst) || exists (part));
 }
 
 static void test_copy_errors (void **state)
@@ -860,9 +1010,11 @@ int main (void)
         cmocka_unit_test (test_shard_copy),
         cmocka_unit_test (test_shard_of_shard),
         cmocka_unit_test (test_shard_contiguous),
+        cmocka_unit_test (test_shard_sparse),
         cmocka_unit_test (test_whole_copy),
         cmocka_unit_test (test_sha256_known),
         cmocka_unit_test (test_copy_errors),
+        cmocka_unit_test (test_copy_write_error),
         cmocka_unit_test (test_check),
         cmocka_unit_test (test_describe),
         cmocka_unit_test (test_set_attrs),
