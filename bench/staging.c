@@ -14,8 +14,11 @@
  *
  * Every figure is warm: the source is read once before the runs, so it is
  * in the page cache, and nothing is dropped from it (the machine may be
- * shared).  A run's output is unlinked after it, outside the timing.  The
- * median of the runs is printed.  "% of cp" is the throughput against cp's.
+ * shared).  A run times each method once, in turn, so that drift in the
+ * machine's speed touches all alike; before it, as much memory as it will
+ * write is touched and freed (see recycle_memory()), and its output is
+ * unlinked after it, both outside the timing.  The median of the runs is printed.  "% of cp" is
+ * the throughput against cp's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -311,26 +315,42 @@ static void drop_cached (const char *path)
     close (fd);
 }
 
-/* The median of b->runs runs of fn. */
-static struct result measure (const struct bench *b, const struct variant *v,
-                              method_f fn)
+/* Touch bytes of memory and free it again.  A virtual machine may hand
+ * freed memory back to its host (free page reporting: Firecracker, for one,
+ * does); the next first touch of such memory then costs a fault in the
+ * host, and a run that writes 1 GiB into the page cache could take twice as
+ * long as the same run right after another (measured here).  Each run
+ * first takes the memory it will write from the guest, as a busy node's
+ * page cache does. */
+static void recycle_memory (uint64_t bytes)
 {
-    double secs[MAX_RUNS];
-    struct result r = { 0, 0 };
+    long page = sysconf (_SC_PAGESIZE);
+    unsigned char *p;
+    uint64_t i;
+
+    p = mmap (NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    for (i = 0; i < bytes; i += (uint64_t)page)
+        p[i] = 1;
+    munmap (p, (size_t)bytes);
+}
+
+/* One run of fn, from a clean start. */
+static struct result run_once (const struct bench *b, const struct variant *v,
+                               method_f fn)
+{
+    struct result r;
     char dst[4200];
-    int i;
 
     snprintf (dst, sizeof (dst), "%s/out.h5", b->dir);
-    for (i = 0; i < b->runs; i++) {
-        if (b->cold)
-            drop_cached (v->path);
-        sync ();    /* every run starts without the last one's writeback */
-        r = fn (b, v, dst);
-        secs[i] = r.seconds;
-        unlink_outputs (dst);
-    }
-    qsort (secs, (size_t)b->runs, sizeof (double), cmp_double);
-    r.seconds = secs[b->runs / 2];
+    if (b->cold)
+        drop_cached (v->path);
+    sync ();    /* every run starts without the last one's writeback */
+    recycle_memory (v->bytes + v->bytes / 4 + (64 << 20));
+    r = fn (b, v, dst);
+    unlink_outputs (dst);
     return r;
 }
 
@@ -354,29 +374,43 @@ static void print_row (const char *variant, const char *method,
                                                        : 0);
 }
 
+static const struct {
+    const char *name;
+    method_f fn;
+} methods[] = {
+    { "cp", run_cp },
+    { "copy", run_copy },
+    { "copy+sha256", run_copy_sha },
+    { "4 shards", run_shards },
+    { "sha256", run_sha },
+};
+
+enum { NMETHODS = sizeof (methods) / sizeof (methods[0]) };
+
+/* Each run times every method once, one after the other, so that drift in
+ * the machine's speed (it may be shared) touches all of them alike; the
+ * median of the runs is printed. */
 static void bench_variant (const struct bench *b, struct variant *v)
 {
-    static const struct {
-        const char *name;
-        method_f fn;
-    } methods[] = {
-        { "cp", run_cp },
-        { "copy", run_copy },
-        { "copy+sha256", run_copy_sha },
-        { "4 shards", run_shards },
-        { "sha256", run_sha },
-    };
-    struct result r;
-    size_t i;
+    static double secs[NMETHODS][MAX_RUNS];
+    struct result r[NMETHODS];
+    size_t m;
+    int i;
 
     warm_up (v);
-    for (i = 0; i < sizeof (methods) / sizeof (methods[0]); i++) {
-        r = measure (b, v, methods[i].fn);
-        if (i == 0)
-            v->cp_rate = r.bytes / r.seconds;
-        print_row (v->name, methods[i].name, r, v->cp_rate);
-        fflush (stdout);
+    for (i = 0; i < b->runs; i++)
+        for (m = 0; m < NMETHODS; m++) {
+            r[m] = run_once (b, v, methods[m].fn);
+            secs[m][i] = r[m].seconds;
+        }
+    for (m = 0; m < NMETHODS; m++) {
+        qsort (secs[m], (size_t)b->runs, sizeof (double), cmp_double);
+        r[m].seconds = secs[m][b->runs / 2];
+        if (m == 0)
+            v->cp_rate = r[m].bytes / r[m].seconds;
+        print_row (v->name, methods[m].name, r[m], v->cp_rate);
     }
+    fflush (stdout);
 }
 
 /* --- main ---------------------------------------------------------------- */
