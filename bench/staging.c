@@ -10,7 +10,9 @@
  * noise).  For each, these are timed: /bin/cp of the file, a whole copy
  * with h5data_copy() (copy_file_range), a whole copy hashing on the way
  * (read, SHA-256, write), the four shards of a 4-way split made one after
- * the other (raw chunk copies), and h5data_sha256() alone.
+ * the other (raw chunk copies), the same checking the blocks each reads
+ * against block checksums (1 MiB, as the catalog keeps them), and
+ * h5data_sha256() alone.
  *
  * Every figure is warm: the source is read once before the runs, so it is
  * in the page cache, and nothing is dropped from it (the machine may be
@@ -39,6 +41,7 @@
 #include <hdf5.h>
 
 #include "cli.h"
+#include "catalog.h"
 #include "h5data.h"
 #include "parse.h"
 
@@ -53,7 +56,8 @@ enum {
 static const char *usage_text =
     "Usage: staging [OPTIONS]\n"
     "Time staging copies of HDF5 data sets: cp against h5data_copy (whole,\n"
-    "whole with SHA-256, 4 shards) and SHA-256 alone, for an uncompressed and\n"
+    "whole with SHA-256, 4 shards, 4 shards checking their blocks) and\n"
+    "SHA-256 alone, for an uncompressed and\n"
     "a deflate(1) file.  Figures are warm (the source in the page cache)\n"
     "unless --cold: then the source file (only it) is dropped from the page\n"
     "cache before each run (posix_fadvise DONTNEED), so it is read from disk.\n"
@@ -89,6 +93,7 @@ struct variant {
     char path[4096];
     uint64_t bytes;  /* the file */
     double cp_rate;  /* bytes/s of cp, for "% of cp" */
+    struct h5data_blocks blocks;    /* as the catalog keeps them */
 };
 
 static double now (void)
@@ -281,6 +286,30 @@ static struct result run_shards (const struct bench *b,
     return r;
 }
 
+/* The four shards as nodes stage them: each checks the catalog's block
+ * checksums of the bytes it reads. */
+static struct result run_shards_checked (const struct bench *b,
+                                         const struct variant *v,
+                                         const char *dst)
+{
+    struct result r = { 0, 0 };
+    aios_error_t err;
+    char p[4300];
+    double t0 = now ();
+    uint64_t n;
+    int i;
+
+    for (i = 0; i < SHARDS; i++) {
+        snprintf (p, sizeof (p), "%s.%d", dst, i);
+        if (h5data_copy_checked (v->path, p, i, SHARDS, &v->blocks, NULL, NULL,
+                                 &n, &err) < 0)
+            cli_die ("%s", err.text);
+        r.bytes += n;
+    }
+    r.seconds = now () - t0;
+    return r;
+}
+
 static struct result run_sha (const struct bench *b, const struct variant *v,
                               const char *dst)
 {
@@ -382,6 +411,7 @@ static const struct {
     { "copy", run_copy },
     { "copy+sha256", run_copy_sha },
     { "4 shards", run_shards },
+    { "4 shards+check", run_shards_checked },
     { "sha256", run_sha },
 };
 
@@ -469,6 +499,7 @@ int main (int argc, char **argv)
 {
     struct bench b = { "/tmp/aios-bench-staging", 1ULL << 30, 3, false, false };
     struct variant v[2] = { { .name = "plain" }, { .name = "deflate", .deflate = 1 } };
+    aios_error_t err;
     uint64_t rows;
     int i;
 
@@ -486,6 +517,9 @@ int main (int argc, char **argv)
     for (i = 0; i < 2; i++) {
         snprintf (v[i].path, sizeof (v[i].path), "%s/%s.h5", b.dir, v[i].name);
         make_file (&v[i], rows);
+        if (h5data_block_sums (v[i].path, CATALOG_BLOCK_BYTES, &v[i].blocks,
+                               NULL, NULL, &err) < 0)
+            cli_die ("%s", err.text);
         printf ("# %s: %s, %" PRIu64 " bytes\n", v[i].name, v[i].path,
                 v[i].bytes);
     }
@@ -493,6 +527,8 @@ int main (int argc, char **argv)
             "SECONDS", "MB/s", "% OF CP");
     for (i = 0; i < 2; i++)
         bench_variant (&b, &v[i]);
+    for (i = 0; i < 2; i++)
+        free (v[i].blocks.sha256);
     if (!b.keep) {
         for (i = 0; i < 2; i++)
             unlink (v[i].path);

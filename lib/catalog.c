@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -524,7 +525,7 @@ struct import {
     const char *root, *file, *name;
     enum catalog_kind kind;
     uid_t uid;
-    char *absroot, *ndir, *vdir, *data, *meta, *tmp;
+    char *absroot, *ndir, *vdir, *data, *sums, *meta, *tmp;
     int version;
     char sha[65];
     uint64_t size;
@@ -611,6 +612,145 @@ static int import_data (struct import *im, json_t *attrs)
     return sync_file (im->data, im->err);
 }
 
+/* The block checksums beside the data: vdir/blocks.sha256, the 32-byte
+ * digests one after the other (1 MiB blocks: 32 KiB per GiB, where hex in
+ * meta.json would make every record of a large dataset megabytes long).
+ * The record says "blocks": {"size", "count", "file", "sha256" (of that
+ * file)}. */
+static int record_blocks_add (json_t *rec, struct import *im)
+{
+    struct h5data_blocks b;
+    char hex[65];
+    FILE *f;
+    int rc = -1;
+
+    if (h5data_block_sums (im->data, CATALOG_BLOCK_BYTES, &b, NULL, NULL,
+                           im->err) < 0)
+        return -1;
+    if (!(im->sums = pathf ("%s/%s", im->vdir, BLOCKS_FILE))) {
+        nomem (im->err);
+        goto out;
+    }
+    if (!(f = fopen (im->sums, "wxe"))) {
+        errprintf (im->err, "%s: %s", im->sums, strerror (errno));
+        goto out;
+    }
+    if ((b.n > 0 && fwrite (b.sha256, 32, b.n, f) != b.n) | (fclose (f) != 0)
+        || chmod (im->sums, 0444) < 0) {
+        errprintf (im->err, "%s: %s", im->sums, strerror (errno));
+        goto out;
+    }
+    if (h5data_sha256 (im->sums, hex, NULL, NULL, im->err) < 0)
+        goto out;
+    if (json_object_set_new (rec, "blocks",
+                             json_pack ("{s:I s:I s:s s:s}", "size",
+                                        (json_int_t)b.size, "count",
+                                        (json_int_t)b.n, "file", BLOCKS_FILE,
+                                        "sha256", hex)) < 0) {
+        nomem (im->err);
+        goto out;
+    }
+    rc = 0;
+out:
+    free (b.sha256);
+    return rc;
+}
+
+/* The block checksums file of rec, read and checked against rec. */
+static int blocks_load (json_t *rec, json_t *o, struct h5data_blocks *b,
+                        aios_error_t *err)
+{
+    const char *file = json_string_value (json_object_get (rec, "file"));
+    const char *name = json_string_value (json_object_get (o, "file"));
+    const char *want = json_string_value (json_object_get (o, "sha256"));
+    json_int_t count = json_integer_value (json_object_get (o, "count"));
+    const char *slash = file ? strrchr (file, '/') : NULL;
+    char *path = NULL, hex[65];
+    struct stat st;
+    FILE *f = NULL;
+    int rc = -1;
+
+    if (!slash || !name || strchr (name, '/') || !want || count < 0) {
+        errno = EIO;
+        return errprintf (err, "malformed blocks in the record");
+    }
+    if (!(path = pathf ("%.*s/%s", (int)(slash - file), file, name)))
+        return nomem (err);
+    if (h5data_sha256 (path, hex, NULL, NULL, err) < 0)
+        goto out;
+    if (strcasecmp (hex, want) != 0) {
+        errno = EIO;
+        errprintf (err, "%s: sha256 mismatch: the record says %.12s..., "
+                   "file is %.12s...", path, want, hex);
+        goto out;
+    }
+    if (!(f = fopen (path, "re")) || fstat (fileno (f), &st) < 0) {
+        errprintf (err, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    if ((uint64_t)st.st_size != (uint64_t)count * 32) {
+        errno = EIO;
+        errprintf (err, "%s: %jd bytes for %jd checksums", path,
+                   (intmax_t)st.st_size, (intmax_t)count);
+        goto out;
+    }
+    b->n = (size_t)count;
+    if (b->n > 0 && (!(b->sha256 = malloc (b->n * 32))
+                     || fread (b->sha256, 32, b->n, f) != b->n)) {
+        errprintf (err, "%s: %s", path, b->sha256 ? "short read"
+                                                  : "out of memory");
+        goto out;
+    }
+    rc = 1;
+out:
+    if (f)
+        fclose (f);
+    free (path);
+    return rc;
+}
+
+int catalog_blocks (json_t *rec, struct h5data_blocks *b, aios_error_t *err)
+{
+    json_t *o = json_object_get (rec, "blocks");
+    json_int_t size = json_integer_value (json_object_get (o, "size"));
+    int rc;
+
+    memset (b, 0, sizeof (*b));
+    if (!o)
+        return 0;
+    if (size <= 0) {
+        errno = EIO;
+        return errprintf (err, "malformed blocks in the record");
+    }
+    if ((rc = blocks_load (rec, o, b, err)) < 0) {
+        free (b->sha256);
+        memset (b, 0, sizeof (*b));
+        return -1;
+    }
+    b->size = (uint64_t)size;
+    return rc;
+}
+
+json_t *catalog_record_of (const char *file, aios_error_t *err)
+{
+    const char *slash = file ? strrchr (file, '/') : NULL;
+    json_t *rec;
+    char *vdir;
+
+    if (!slash) {
+        errno = EINVAL;
+        errprintf (err, "%s: not a catalog file", file ? file : "(null)");
+        return NULL;
+    }
+    if (!(vdir = strndup (file, (size_t)(slash - file)))) {
+        nomem (err);
+        return NULL;
+    }
+    rec = record_load (vdir, err);
+    free (vdir);
+    return rec;
+}
+
 static json_t *import_record (struct import *im, json_t *provenance)
 {
     struct passwd *pw = getpwuid (im->uid);
@@ -632,6 +772,10 @@ static json_t *import_record (struct import *im, json_t *provenance)
                      "source", source ? source : im->file,
                      "contents", contents);
     free (source);
+    if (rec && record_blocks_add (rec, im) < 0) {
+        json_decref (rec);
+        return NULL;
+    }
     if (rec && provenance
         && json_object_set (rec, "provenance", provenance) < 0) {
         json_decref (rec);
@@ -653,7 +797,8 @@ static int import_chown (struct import *im)
         return 0;
     pw = getpwuid (im->uid);
     gid = pw ? pw->pw_gid : (gid_t)-1;
-    if (chown (im->data, im->uid, gid) < 0 || chown (im->tmp, im->uid, gid) < 0
+    if (chown (im->data, im->uid, gid) < 0 || chown (im->sums, im->uid, gid) < 0
+        || chown (im->tmp, im->uid, gid) < 0
         || chown (im->vdir, im->uid, gid) < 0)
         return errprintf (im->err, "%s: cannot give it to uid %u: %s",
                           im->vdir, (unsigned)im->uid, strerror (errno));
@@ -704,6 +849,8 @@ static void import_undo (struct import *im)
         }
         if (im->data)
             unlink (im->data);
+        if (im->sums)
+            unlink (im->sums);
         if (im->tmp)
             unlink (im->tmp);
         if (im->meta)
@@ -719,6 +866,7 @@ static void import_free (struct import *im)
     free (im->ndir);
     free (im->vdir);
     free (im->data);
+    free (im->sums);
     free (im->meta);
     free (im->tmp);
 }
@@ -772,8 +920,10 @@ static int verify_record (json_t *rec, enum catalog_kind kind,
     const char *want = json_string_value (json_object_get (rec, "sha256"));
     const char *name = json_string_value (json_object_get (rec, "name"));
     int v = (int)json_integer_value (json_object_get (rec, "version"));
+    struct h5data_blocks b;
     char label[128], hex[65];
     struct stat st;
+    int rc;
 
     snprintf (label, sizeof (label), "%s %s:%d", catalog_kind_name (kind),
               name ? name : "?", v);
@@ -790,6 +940,12 @@ static int verify_record (json_t *rec, enum catalog_kind kind,
         return errprintf (err, "%s: sha256 mismatch: catalog says %s, file is "
                           "%s", label, want, hex);
     }
+    if (catalog_blocks (rec, &b, err) < 0)
+        return errprefix (err, "%s", label);
+    rc = b.n > 0 ? h5data_block_check (file, &b, NULL, err) : 0;
+    free (b.sha256);
+    if (rc < 0)
+        return errprefix (err, "%s", label);
     if (h5data_check (file, err) < 0)
         return errprefix (err, "%s", label);
     return 0;

@@ -3,6 +3,7 @@
  * Layout under staging.shared_root:
  *   ROOT/datasets/NAME/VERSION/NAME.h5    the data (read-only once stored)
  *   ROOT/datasets/NAME/VERSION/meta.json  its record (below)
+ *   ROOT/datasets/NAME/VERSION/blocks.sha256  SHA-256 of each 1 MiB of it
  *   ROOT/models/NAME/VERSION/...          the same for models
  * A version directory is claimed with mkdir (so concurrent imports get
  * different numbers) and becomes visible when meta.json is renamed into
@@ -12,6 +13,8 @@
  *   {"kind": "dataset"|"model", "name", "version", "file" (absolute path),
  *    "sha256", "size", "created" (epoch seconds), "owner" (user name),
  *    "uid", "source" (path imported from), "contents" (h5data_describe),
+ *    "blocks" {"size": bytes per block, "count", "file": "blocks.sha256",
+ *    "sha256": of that file} (records from before it have none),
  *    "provenance" {...} (models: job id, user, inputs, exit code, times)}
  */
 #ifndef AIOS_CATALOG_H
@@ -22,6 +25,11 @@
 #include <jansson.h>
 
 #include "errprintf.h"
+#include "h5data.h"
+
+/* The block size of the checksums a new version gets, and their file. */
+#define CATALOG_BLOCK_BYTES ((uint64_t)1 << 20)
+#define BLOCKS_FILE "blocks.sha256"
 
 enum catalog_kind { CATALOG_DATASET, CATALOG_MODEL };
 
@@ -64,5 +72,11 @@ int catalog_verify (const char *root, enum catalog_kind kind,
 /* Remove one version (version > 0) or every version (0). */
 int catalog_remove (const char *root, enum catalog_kind kind,
                     const char *name, int version, aios_error_t *err);
+
+/* The record of the catalog file file (its version's meta.json). */
+json_t *catalog_record_of (const char *file, aios_error_t *err);
+/* rec's block checksums into *b (b->sha256 the caller's to free): 1, or 0
+ * when it has none (*b empty); -1 when they are malformed. */
+int catalog_blocks (json_t *rec, struct h5data_blocks *b, aios_error_t *err);
 
 #endif

@@ -453,7 +453,7 @@ static int attr_write_string (hid_t obj, const char *name, const char *v)
 
 /* --- looking at datasets ------------------------------------------------- */
 
-int h5data_dset_info (hid_t d, struct dset_info *di)
+int h5data_dset_info (hid_t d, struct dset_info *di, bool storage)
 {
     hid_t s = H5Dget_space (d), t = H5Dget_type (d), dcpl = H5Dget_create_plist (d);
     int rc = -1, i;
@@ -472,7 +472,8 @@ int h5data_dset_info (hid_t d, struct dset_info *di)
     di->logical = di->type_size;
     for (i = 0; i < di->rank; i++)
         di->logical *= di->dims[i];
-    di->storage = H5Dget_storage_size (d);
+    if (storage)
+        di->storage = H5Dget_storage_size (d);
     rc = 0;
 out:
     h5data_id_close (dcpl);
@@ -484,6 +485,7 @@ out:
 struct visit {
     dset_f fn;
     void *arg;
+    bool storage;
     int rc;
     const char *file;
     aios_error_t *err;
@@ -501,7 +503,7 @@ static herr_t visit_cb (hid_t obj, const char *name, const H5O_info_t *info,
         return 0;
     snprintf (path, sizeof (path), "/%s", name);
     if ((d = H5Dopen2 (obj, name, H5P_DEFAULT)) < 0
-        || h5data_dset_info (d, &di) < 0) {
+        || h5data_dset_info (d, &di, v->storage) < 0) {
         v->rc = h5data_fail (v->err, v->file, path, "cannot read dataset");
         h5data_id_close (d);
         return -1;
@@ -511,10 +513,10 @@ static herr_t visit_cb (hid_t obj, const char *name, const H5O_info_t *info,
     return v->rc < 0 ? -1 : 0;
 }
 
-int h5data_visit_datasets (hid_t f, const char *file, dset_f fn, void *arg,
-                           aios_error_t *err)
+int h5data_visit_datasets (hid_t f, const char *file, bool storage,
+                           dset_f fn, void *arg, aios_error_t *err)
 {
-    struct visit v = { fn, arg, 0, file, err };
+    struct visit v = { fn, arg, storage, 0, file, err };
 
     if (H5Ovisit2 (f, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v,
                    H5O_INFO_BASIC) < 0)
@@ -581,7 +583,7 @@ static json_t *describe (const char *path, aios_error_t *err)
         h5data_nomem (err);
         goto out;
     }
-    if (h5data_visit_datasets (f, path, describe_cb, list, err) < 0) {
+    if (h5data_visit_datasets (f, path, true, describe_cb, list, err) < 0) {
         if (errno == ENOMEM)
             h5data_nomem (err);
         goto out;
@@ -665,7 +667,7 @@ int h5data_progress_end (struct progress *p, aios_error_t *err,
     return h5data_progress_add (p, p->total - p->done, err, path);
 }
 
-static void hex_digest (const unsigned char *md, char hex[65])
+void h5data_hex_digest (const unsigned char *md, char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
     int i;
@@ -818,7 +820,7 @@ static int open_input (const char *path, struct progress *p, aios_error_t *err)
     return fd;
 }
 
-static int md_begin (EVP_MD_CTX **md, aios_error_t *err)
+int h5data_md_begin (EVP_MD_CTX **md, aios_error_t *err)
 {
     if (!(*md = EVP_MD_CTX_new ()))
         return h5data_nomem (err);
@@ -831,16 +833,27 @@ static int md_begin (EVP_MD_CTX **md, aios_error_t *err)
     return 0;
 }
 
-static int md_end (EVP_MD_CTX *md, char hex[65], aios_error_t *err)
+int h5data_md_final (EVP_MD_CTX *md, unsigned char out[32],
+                     aios_error_t *err)
 {
-    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned len = 0;
 
-    if (EVP_DigestFinal_ex (md, out, &len) != 1 || len != 32) {
+    if (EVP_DigestFinal_ex (md, buf, &len) != 1 || len != 32) {
         errno = EIO;
         return errprintf (err, "sha256 failed");
     }
-    hex_digest (out, hex);
+    memcpy (out, buf, 32);
+    return 0;
+}
+
+int h5data_md_end (EVP_MD_CTX *md, char hex[65], aios_error_t *err)
+{
+    unsigned char out[32];
+
+    if (h5data_md_final (md, out, err) < 0)
+        return -1;
+    h5data_hex_digest (out, hex);
     return 0;
 }
 
@@ -857,9 +870,9 @@ int h5data_sha256 (const char *path, char hex[65], h5data_progress_f cb,
     }
     if ((s.in = open_input (path, &p, err)) < 0)
         return -1;
-    if (md_begin (&s.md, err) == 0 && stream_rw (&s) == 0
+    if (h5data_md_begin (&s.md, err) == 0 && stream_rw (&s) == 0
         && h5data_progress_end (&p, err, path) == 0
-        && md_end (s.md, hex, err) == 0)
+        && h5data_md_end (s.md, hex, err) == 0)
         rc = 0;
     EVP_MD_CTX_free (s.md);
     close (s.in);
@@ -880,13 +893,13 @@ static int copy_whole (const char *src, const char *part, char *sha256,
         h5data_sysfail (err, part);
         goto out;
     }
-    if (sha256 && md_begin (&s.md, err) < 0)
+    if (sha256 && h5data_md_begin (&s.md, err) < 0)
         goto out;
     k = stream_kernel (&s);
     if (k < 0 || (k == 1 && stream_rw (&s) < 0))
         goto out;
     if (h5data_progress_end (p, err, src) < 0
-        || (sha256 && md_end (s.md, sha256, err) < 0))
+        || (sha256 && h5data_md_end (s.md, sha256, err) < 0))
         goto out;
     rc = 0;
 out:
@@ -897,9 +910,10 @@ out:
     return rc;
 }
 
-int h5data_copy (const char *src, const char *dst, int index, int count,
-                 char *sha256, h5data_progress_f cb, void *arg,
-                 uint64_t *bytes, aios_error_t *err)
+static int copy_to (const char *src, const char *dst, int index, int count,
+                    char *sha256, const struct h5data_blocks *b,
+                    h5data_progress_f cb, void *arg, uint64_t *bytes,
+                    aios_error_t *err)
 {
     struct progress p = { cb, arg, 0, 0, 0 };
     struct stat st;
@@ -919,7 +933,7 @@ int h5data_copy (const char *src, const char *dst, int index, int count,
         rc = copy_whole (src, part, sha256, &p, err);
     else {
         h5data_quiet_begin (&q);
-        rc = h5data_copy_shard (src, part, index, count, &p, err);
+        rc = h5data_copy_shard (src, part, index, count, b, &p, err);
         h5data_quiet_end (&q);
         if (rc == 0 && sha256)
             rc = h5data_sha256 (part, sha256, NULL, NULL, err);
@@ -938,6 +952,26 @@ int h5data_copy (const char *src, const char *dst, int index, int count,
         *bytes = (uint64_t)st.st_size;
     free (part);
     return rc;
+}
+
+int h5data_copy (const char *src, const char *dst, int index, int count,
+                 char *sha256, h5data_progress_f cb, void *arg,
+                 uint64_t *bytes, aios_error_t *err)
+{
+    return copy_to (src, dst, index, count, sha256, NULL, cb, arg, bytes,
+                    err);
+}
+
+int h5data_copy_checked (const char *src, const char *dst, int index,
+                         int count, const struct h5data_blocks *b,
+                         h5data_progress_f cb, void *arg, uint64_t *bytes,
+                         aios_error_t *err)
+{
+    if (count <= 0 || !b || b->size == 0) {
+        errno = EINVAL;
+        return errprintf (err, "h5data_copy_checked: invalid argument");
+    }
+    return copy_to (src, dst, index, count, NULL, b, cb, arg, bytes, err);
 }
 
 /* --- provenance attributes ----------------------------------------------- */

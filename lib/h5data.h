@@ -40,6 +40,7 @@ int h5data_check (const char *path, aios_error_t *err);
 json_t *h5data_describe (const char *path, aios_error_t *err);
 
 /* SHA-256 of the file's bytes as 64 lowercase hex digits (hex[65]). */
+void h5data_hex_digest (const unsigned char *md, char hex[65]);
 int h5data_sha256 (const char *path, char hex[65], h5data_progress_f cb,
                    void *arg, aios_error_t *err);
 
@@ -61,6 +62,32 @@ int h5data_shard_rows (const char *path, int index, int count,
 int h5data_copy (const char *src, const char *dst, int index, int count,
                  char *sha256, h5data_progress_f cb, void *arg,
                  uint64_t *bytes, aios_error_t *err);
+
+/* Block checksums: the SHA-256 of each size bytes of a file, in order (the
+ * last block may be shorter).  A shard copy checks only the blocks it
+ * reads, where checking the whole file's SHA-256 would read all of it on
+ * every node. */
+struct h5data_blocks {
+    uint64_t size;                  /* bytes per block */
+    size_t n;                       /* the file's size / size, rounded up */
+    unsigned char (*sha256)[32];    /* n digests */
+};
+
+/* The block checksums of path into *b (b->sha256 is the caller's to
+ * free).  The callback's total is the file size. */
+int h5data_block_sums (const char *path, uint64_t size,
+                       struct h5data_blocks *b, h5data_progress_f cb,
+                       void *arg, aios_error_t *err);
+/* Check the blocks of path whose want[i] is nonzero (want NULL: all)
+ * against b; an error names the first block that differs. */
+int h5data_block_check (const char *path, const struct h5data_blocks *b,
+                        const unsigned char *want, aios_error_t *err);
+/* h5data_copy() of shard index of count (count > 0) that also checks the
+ * blocks of src the copy read against b before it keeps the copy. */
+int h5data_copy_checked (const char *src, const char *dst, int index,
+                         int count, const struct h5data_blocks *b,
+                         h5data_progress_f cb, void *arg, uint64_t *bytes,
+                         aios_error_t *err);
 
 /* Set attributes on the root group from a JSON object of strings, integers
  * and reals (existing ones are replaced). */

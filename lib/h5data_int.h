@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <hdf5.h>
+#include <openssl/evp.h>
 
 #include "errprintf.h"
 #include "h5data.h"
@@ -57,16 +58,27 @@ struct dset_info {
     size_t type_size;
     bool vlen;
     uint64_t logical;   /* elements x type size */
-    uint64_t storage;   /* on disk */
+    uint64_t storage;   /* on disk (when asked for) */
 };
 
-int h5data_dset_info (hid_t d, struct dset_info *di);
+/* di of d; its storage only when asked: for a chunked dataset that walks
+ * the whole chunk index, reading it all. */
+int h5data_dset_info (hid_t d, struct dset_info *di, bool storage);
 
 /* Call fn for every dataset in file (by name, each once). */
 typedef int (*dset_f) (hid_t d, const char *path, const struct dset_info *di,
                        void *arg);
-int h5data_visit_datasets (hid_t f, const char *file, dset_f fn, void *arg,
-                           aios_error_t *err);
+int h5data_visit_datasets (hid_t f, const char *file, bool storage,
+                           dset_f fn, void *arg, aios_error_t *err);
+
+/* --- h5data.c: SHA-256 ------------------------------------------------- */
+
+/* A new SHA-256 context (*md, the caller frees it). */
+int h5data_md_begin (EVP_MD_CTX **md, aios_error_t *err);
+/* Its digest as 64 lowercase hex digits, or as its 32 bytes. */
+int h5data_md_end (EVP_MD_CTX *md, char hex[65], aios_error_t *err);
+int h5data_md_final (EVP_MD_CTX *md, unsigned char out[32],
+                     aios_error_t *err);
 
 /* --- h5data.c: progress -------------------------------------------------- */
 
@@ -89,16 +101,19 @@ int h5data_progress_end (struct progress *p, aios_error_t *err,
 int h5data_shard_args (const char *src, int index, int count,
                        aios_error_t *err);
 /* Shard index of count of src into the new file part (HDF5 quiet around
- * it is the caller's); p->total is set to the estimate of bytes to copy. */
+ * it is the caller's); p->total is set to the estimate of bytes to copy.
+ * With b, the blocks of src read are then checked against it. */
 int h5data_copy_shard (const char *src, const char *part, int index,
-                       int count, struct progress *p, aios_error_t *err);
+                       int count, const struct h5data_blocks *b,
+                       struct progress *p, aios_error_t *err);
 
 /* --- h5vfd.c: the file driver of shard copies ---------------------------- */
 
 struct h5vfd;
 
-/* Open files of fapl with the driver (pread/pwrite, plus what follows). */
-int h5vfd_use (hid_t fapl);
+/* Open files of fapl with the driver (pread/pwrite, plus what follows);
+ * track > 0: each file records which blocks of track bytes are read. */
+int h5vfd_use (hid_t fapl, uint64_t track);
 /* The driver's state of file (valid while it is open), or NULL if file
  * does not use the driver. */
 struct h5vfd *h5vfd_get (hid_t file);
@@ -116,5 +131,11 @@ void h5vfd_copy_from (struct h5vfd *f, int src_fd, const void *map,
 /* The next raw allocation of size bytes in f starts at the same offset in
  * a page as src: call it before H5Dwrite_chunk() of the bytes at src. */
 void h5vfd_place (struct h5vfd *f, uint64_t src, hsize_t size);
+/* Count [off, off + len) of f (from the start of the file) as read: bytes
+ * the caller takes from a mapping of it. */
+void h5vfd_touch (struct h5vfd *f, uint64_t off, uint64_t len);
+/* The blocks read so far (one byte each, nonzero: read), *n of them; NULL
+ * when f was not opened to track them. */
+const unsigned char *h5vfd_touched (const struct h5vfd *f, size_t *n);
 
 #endif

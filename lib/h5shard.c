@@ -78,10 +78,10 @@ static int attrs_copy (hid_t src, hid_t dst)
 struct plan {
     uint64_t n;         /* rows: the largest leading dimension */
     uint64_t align;     /* inner boundaries are multiples of this */
-    uint64_t whole;     /* bytes of the datasets copied whole */
-    uint64_t sharded;   /* bytes of the sharded ones, all rows */
+    uint64_t whole;     /* logical bytes of the datasets copied whole */
+    uint64_t sharded;   /* logical bytes of the sharded ones, all rows */
     struct lead {
-        uint64_t rows, chunk, bytes, storage;
+        uint64_t rows, chunk, bytes;
     } *lead;            /* the datasets of rank >= 1 */
     size_t nlead, cap;
 };
@@ -93,7 +93,7 @@ static int plan_cb (hid_t d, const char *path, const struct dset_info *di,
     struct lead *l;
 
     if (di->rank < 1) {
-        p->whole += di->storage;
+        p->whole += di->logical;
         return 0;
     }
     if (p->nlead == p->cap) {
@@ -108,8 +108,7 @@ static int plan_cb (hid_t d, const char *path, const struct dset_info *di,
     l = &p->lead[p->nlead++];
     l->rows = di->dims[0];
     l->chunk = di->chunked ? di->chunk[0] : 0;
-    l->bytes = di->chunked && !di->vlen ? di->storage : di->logical;
-    l->storage = di->storage;
+    l->bytes = di->logical;
     return 0;
 }
 
@@ -138,7 +137,7 @@ static void plan_finish (struct plan *p)
     for (i = 0; i < p->nlead; i++) {
         const struct lead *l = &p->lead[i];
         if (l->rows != p->n) {
-            p->whole += l->storage;
+            p->whole += l->bytes;
             continue;
         }
         p->sharded += l->bytes;
@@ -153,7 +152,7 @@ static void plan_finish (struct plan *p)
 static int plan_load (struct plan *p, hid_t f, const char *path,
                       aios_error_t *err)
 {
-    if (h5data_visit_datasets (f, path, plan_cb, p, err) < 0)
+    if (h5data_visit_datasets (f, path, false, plan_cb, p, err) < 0)
         return errno == ENOMEM ? h5data_nomem (err) : -1;
     if (p->nlead == 0) {
         errno = EINVAL;
@@ -312,6 +311,8 @@ static int copy_chunk (struct shard *sh, hid_t sd, hid_t dd,
     if (sh->map && sh->base + addr + size <= sh->maplen) {
         /* from the mapping: the driver copies it in the kernel */
         buf = (void *)(sh->map + sh->base + addr);
+        if (sh->sv)
+            h5vfd_touch (sh->sv, sh->base + addr, size);
         if (sh->dv)
             h5vfd_place (sh->dv, sh->base + addr, size);
     } else {
@@ -520,14 +521,14 @@ static int copy_dataset (struct shard *sh, hid_t g, const char *name,
     struct dset_info di;
     int rc = -1;
 
-    if (d < 0 || h5data_dset_info (d, &di) < 0)
+    if (d < 0 || h5data_dset_info (d, &di, false) < 0)
         h5data_fail (sh->err, sh->src, path, "cannot read dataset");
     else if (di.rank >= 1 && di.dims[0] == sh->plan.n)
         rc = copy_sharded (sh, d, &di, dg, name, path);
     else if (H5Ocopy (g, name, dg, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
         h5data_fail (sh->err, sh->part, path, "cannot copy dataset");
     else
-        rc = shard_progress (sh, di.storage);
+        rc = shard_progress (sh, H5Dget_storage_size (d));
     h5data_id_close (d);
     return rc;
 }
@@ -693,15 +694,59 @@ static void shard_free (struct shard *sh)
     free (sh->plan.lead);
 }
 
+/* The bytes the shard copies, for progress: its share of the logical
+ * bytes, scaled by how much smaller the file is (compression), as the
+ * bytes stored would take walking every chunk index. */
+static uint64_t shard_estimate (const struct shard *sh)
+{
+    unsigned __int128 e = sh->plan.whole, all = sh->plan.whole;
+
+    if (sh->plan.n > 0)
+        e += (unsigned __int128)sh->plan.sharded * sh->rows / sh->plan.n;
+    all += sh->plan.sharded;
+    if (sh->map && all > sh->maplen)
+        e = e * sh->maplen / all;
+    return (uint64_t)e;
+}
+
+/* Check the blocks of the source the copy read (all of them when the
+ * driver could not tell) against b. */
+static int shard_check (struct shard *sh, const struct h5data_blocks *b)
+{
+    const unsigned char *want = NULL;
+    size_t n = 0;
+
+    if (sh->sv && (want = h5vfd_touched (sh->sv, &n)) && n != b->n)
+        want = NULL;    /* h5data_block_check() names the size mismatch */
+    return h5data_block_check (sh->src, b, want, sh->err);
+}
+
+/* The copy failed: when the source differs from its checksums (a changed
+ * byte in the file's metadata makes HDF5 fail first), say that instead. */
+static void shard_blame (struct shard *sh, const struct h5data_blocks *b,
+                         aios_error_t *err)
+{
+    aios_error_t why;
+    int saved = errno;
+
+    sh->err = &why;
+    if (shard_check (sh, b) < 0)
+        errprintf (err, "%s", why.text);
+    sh->err = err;
+    errno = saved;
+}
+
 int h5data_copy_shard (const char *src, const char *part, int index,
-                       int count, struct progress *p, aios_error_t *err)
+                       int count, const struct h5data_blocks *b,
+                       struct progress *p, aios_error_t *err)
 {
     struct shard sh = { .src = src, .part = part, .sf = -1, .df = -1,
                         .mapfd = -1, .prog = p, .err = err };
     hid_t fcpl = -1, fapl = -1, sroot = -1, droot = -1;
     int rc = -1;
 
-    if ((fapl = h5data_fapl_nolock ()) < 0 || h5vfd_use (fapl) < 0) {
+    if ((fapl = h5data_fapl_nolock ()) < 0
+        || h5vfd_use (fapl, b ? b->size : 0) < 0) {
         h5data_fail (err, src, NULL, "cannot open");
         goto out;
     }
@@ -712,10 +757,7 @@ int h5data_copy_shard (const char *src, const char *part, int index,
     shard_map (&sh);
     sh.first = boundary (&sh.plan, index, count);
     sh.rows = boundary (&sh.plan, index + 1, count) - sh.first;
-    p->total = sh.plan.whole;
-    if (sh.plan.n > 0)
-        p->total += (uint64_t)((unsigned __int128)sh.plan.sharded * sh.rows
-                               / sh.plan.n);
+    p->total = shard_estimate (&sh);
     if ((fcpl = H5Fget_create_plist (sh.sf)) < 0
         || (sh.df = H5Fcreate (part, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
         h5data_fail (err, part, NULL, "cannot create");
@@ -730,6 +772,7 @@ int h5data_copy_shard (const char *src, const char *part, int index,
     }
     if (copy_group (&sh, sroot, droot, "") < 0
         || shard_attrs_write (&sh, droot, index, count) < 0
+        || (b && shard_check (&sh, b) < 0)
         || h5data_progress_end (p, err, src) < 0)
         goto out;
     rc = 0;
@@ -740,6 +783,8 @@ out:
     h5data_id_close (fcpl);
     if (sh.df >= 0 && H5Fclose (sh.df) < 0 && rc == 0)
         rc = h5data_fail (err, part, NULL, "cannot close");
+    if (rc < 0 && b && errno != ECANCELED && errno != ENOMEM)
+        shard_blame (&sh, b, err);
     if (sh.sf >= 0)
         H5Fclose (sh.sf);
     shard_free (&sh);

@@ -69,6 +69,28 @@ struct h5vfd {
     haddr_t run_dst;        /* the copy not made yet */
     uint64_t run_src;
     size_t run_len;
+
+    uint64_t track;         /* block size of touched[], or 0 */
+    unsigned char *touched; /* one per block: its bytes were read */
+    size_t nblocks;
+};
+
+/* Mark the blocks of [off, off + len) read. */
+static void touch (struct h5vfd *f, uint64_t off, uint64_t len)
+{
+    uint64_t i;
+
+    if (!f->touched || len == 0)
+        return;
+    for (i = off / f->track; i < f->nblocks && i <= (off + len - 1) / f->track;
+         i++)
+        f->touched[i] = 1;
+}
+
+/* The file access property of the driver. */
+struct vfd_fa {
+    uint64_t track;         /* > 0: record which blocks of this size are
+                               read (see h5vfd_touched()) */
 };
 
 static hid_t vfd_id = -1;
@@ -200,11 +222,11 @@ static H5FD_t *vfd_open (const char *name, unsigned flags, hid_t fapl,
                          haddr_t maxaddr)
 {
     int o = (flags & H5F_ACC_RDWR) ? O_RDWR : O_RDONLY;
+    const struct vfd_fa *fa;
     struct h5vfd *f;
     struct stat st;
     int fd;
 
-    (void)fapl;
     (void)maxaddr;
     if (flags & H5F_ACC_TRUNC)
         o |= O_TRUNC;
@@ -227,6 +249,17 @@ static H5FD_t *vfd_open (const char *name, unsigned flags, hid_t fapl,
     f->ino = st.st_ino;
     f->eof = (haddr_t)st.st_size;
     f->src_fd = -1;
+    if ((fa = H5Pget_driver_info (fapl)) && fa->track > 0) {
+        f->track = fa->track;
+        f->nblocks = (size_t)(((uint64_t)st.st_size + fa->track - 1)
+                              / fa->track);
+        if (f->nblocks > 0 && !(f->touched = calloc (f->nblocks, 1))) {
+            vfd_fail (H5E_CANTOPENFILE, "open");
+            close (fd);
+            free (f);
+            return NULL;
+        }
+    }
     return &f->pub;
 }
 
@@ -239,6 +272,7 @@ static herr_t vfd_close (H5FD_t *file)
         rc = vfd_fail (H5E_CANTCLOSEFILE, "close");
     if (f->sink)
         munmap (f->sink, SINK_BYTES);
+    free (f->touched);
     f->magic = 0;
     free (f);
     return rc;
@@ -326,6 +360,7 @@ static herr_t vfd_read (H5FD_t *file, H5FD_mem_t type, hid_t dxpl,
     }
     if (run_overlaps (f, addr, size) && run_flush (f) < 0)
         return -1;
+    touch (f, addr, size);
     while (size > 0) {
         n = pread (f->fd, p, size, (off_t)addr);
         if (n < 0 && errno == EINTR)
@@ -400,6 +435,7 @@ static const H5FD_class_t vfd_class = {
     .name = "aios-shard",
     .maxaddr = (haddr_t)INT64_MAX,
     .fc_degree = H5F_CLOSE_WEAK,
+    .fapl_size = sizeof (struct vfd_fa),
     .open = vfd_open,
     .close = vfd_close,
     .cmp = vfd_cmp,
@@ -418,11 +454,13 @@ static const H5FD_class_t vfd_class = {
 
 /* --- interface ----------------------------------------------------------- */
 
-int h5vfd_use (hid_t fapl)
+int h5vfd_use (hid_t fapl, uint64_t track)
 {
+    struct vfd_fa fa = { track };
+
     if (vfd_id < 0 || H5Iis_valid (vfd_id) <= 0)
         vfd_id = H5FDregister (&vfd_class);
-    if (vfd_id < 0 || H5Pset_driver (fapl, vfd_id, NULL) < 0)
+    if (vfd_id < 0 || H5Pset_driver (fapl, vfd_id, &fa) < 0)
         return -1;
     return 0;
 }
@@ -493,4 +531,15 @@ void h5vfd_place (struct h5vfd *f, uint64_t src, hsize_t size)
 {
     f->place_src = src;
     f->place_size = size;
+}
+
+void h5vfd_touch (struct h5vfd *f, uint64_t off, uint64_t len)
+{
+    touch (f, off, len);
+}
+
+const unsigned char *h5vfd_touched (const struct h5vfd *f, size_t *n)
+{
+    *n = f->nblocks;
+    return f->touched;
 }

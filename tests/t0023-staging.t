@@ -153,6 +153,33 @@ test_expect_success 'a corrupted catalog file ends the job STAGE_FAILED, leaving
 	test -z "$(find "$cluster/scratch" -path "*broken*" -type f)"
 '
 
+test_expect_success 'a shard checks the catalog blocks it reads: a changed byte fails it, naming the block' '
+	f=$(catalog_file broken) &&
+	aios-data show broken --json >broken.json &&
+	test "$(jq ".dataset.blocks.size" broken.json)" = 1048576 &&
+	test "$(jq ".dataset.blocks.count" broken.json)" = 1 &&
+	test "$(stat -c %s "$(dirname "$f")/blocks.sha256")" = 32 &&
+	id=$(aios-submit --parsable -N 2 -n 2 --stage-in=broken,shard --wrap true) &&
+	aios_wait_state $id STAGE_FAILED &&
+	job_field $id %r >reason && cat reason &&
+	grep "sha256 mismatch in block 0 (bytes 0-" reason &&
+	test -z "$(find "$cluster/scratch" -name "*.part")" &&
+	test -z "$(find "$cluster/scratch" -path "*broken*" -type f)"
+'
+
+test_expect_success 'damaged block checksums fail a shard copy (and aios-data verify)' '
+	aios-data import blobs.h5 --name sums &&
+	f=$(catalog_file sums) &&
+	chmod u+w "$(dirname "$f")/blocks.sha256" &&
+	printf "X" | dd of="$(dirname "$f")/blocks.sha256" bs=1 seek=5 conv=notrunc 2>/dev/null &&
+	id=$(aios-submit --parsable -N 2 -n 2 --stage-in=sums,shard --wrap true) &&
+	aios_wait_state $id STAGE_FAILED &&
+	job_field $id %r >reason && cat reason &&
+	grep "blocks.sha256: sha256 mismatch: the record says" reason &&
+	test_must_fail aios-data verify sums 2>err && cat err &&
+	grep "blocks.sha256: sha256 mismatch" err
+'
+
 test_expect_success 'stage-out registers a model version with provenance attributes' '
 	id=$(aios-submit --parsable --stage-out=out.h5:mymodel --stage-in=blobs \
 		--wrap "cp \"$PWD/blobs.h5\" \"\$AIOS_SCRATCH/out.h5\"") &&

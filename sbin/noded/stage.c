@@ -506,6 +506,70 @@ static void check_sum (const struct ds *d, const char *hex)
                     d->sha256, hex);
 }
 
+/* The copy is done: read-only, and the parent hears of it. */
+static void stage_ok (const struct ds *d, uint64_t bytes)
+{
+    if (chmod (d->path, 0444) < 0) {
+        unlink (d->path);
+        child_fail (d, "%s: %s", d->path, strerror (errno));
+    }
+    stage_say ("OK %s %" PRIu64, d->key, bytes);
+}
+
+/* The catalog's block checksums of d's file, when its record has them
+ * and is of the version requested: 1 with *b (b->sha256 the caller's).  A
+ * record whose checksums are damaged fails the copy. */
+static int ds_blocks (const struct ds *d, struct h5data_blocks *b)
+{
+    aios_error_t err;
+    json_t *rec = catalog_record_of (d->file, &err);
+    const char *sha = json_string_value (json_object_get (rec, "sha256"));
+    int rc = 0;
+
+    memset (b, 0, sizeof (*b));
+    if (rec && sha && strcasecmp (sha, d->sha256) == 0)
+        rc = catalog_blocks (rec, b, &err);
+    json_decref (rec);
+    if (rc < 0)
+        child_fail (d, "%s", err.text);
+    if (rc > 0 && b->n != (d->size + b->size - 1) / b->size)
+        child_fail (d, "%s: %" PRIu64 " bytes, but the catalog has checksums "
+                    "of %zu blocks of %" PRIu64, d->file, d->size, b->n,
+                    b->size);
+    return rc > 0;
+}
+
+/* Shard d: checking the blocks of the source it reads, or, for a record
+ * without block checksums, the whole file's SHA-256 first. */
+static void child_copy_shard (const struct op *op, const struct ds *d,
+                              struct progress *p)
+{
+    struct h5data_blocks b;
+    aios_error_t err;
+    uint64_t bytes = 0;
+    char hex[65];
+    int rc;
+
+    if (ds_blocks (d, &b)) {
+        rc = h5data_copy_checked (d->file, d->path, op->index, op->count, &b,
+                                  progress_cb, p, &bytes, &err);
+        free (b.sha256);
+        if (rc < 0)
+            child_fail (d, "%s", err.text);
+        p->base += d->est;      /* the check: about as many bytes */
+    } else {
+        if (h5data_sha256 (d->file, hex, progress_cb, p, &err) < 0)
+            child_fail (d, "%s", err.text);
+        check_sum (d, hex);
+        p->base += d->size;
+        if (h5data_copy (d->file, d->path, op->index, op->count, NULL,
+                         progress_cb, p, &bytes, &err) < 0)
+            child_fail (d, "%s", err.text);
+    }
+    p->base += d->est;
+    stage_ok (d, bytes);
+}
+
 /* Verify and copy every missing dataset of op into the cache. */
 static void child_copy (const struct op *op)
 {
@@ -520,31 +584,19 @@ static void child_copy (const struct op *op)
         if (d->how != DS_MISS)
             continue;
         if (d->shard) {
-            /* the whole file's checksum (which warms the page cache) */
-            if (h5data_sha256 (d->file, hex, progress_cb, &p, &err) < 0)
-                child_fail (d, "%s", err.text);
-            check_sum (d, hex);
-            p.base += d->size;
-            if (h5data_copy (d->file, d->path, op->index, op->count, NULL,
-                             progress_cb, &p, &bytes, &err) < 0)
-                child_fail (d, "%s", err.text);
-            p.base += d->est;
-        } else {
-            /* checksum of the bytes copied, in the same pass */
-            if (h5data_copy (d->file, d->path, 0, 0, hex, progress_cb, &p,
-                             &bytes, &err) < 0)
-                child_fail (d, "%s", err.text);
-            if (strcasecmp (hex, d->sha256) != 0) {
-                unlink (d->path);
-                check_sum (d, hex);
-            }
-            p.base += d->size;
+            child_copy_shard (op, d, &p);
+            continue;
         }
-        if (chmod (d->path, 0444) < 0) {
+        /* checksum of the bytes copied, in the same pass */
+        if (h5data_copy (d->file, d->path, 0, 0, hex, progress_cb, &p,
+                         &bytes, &err) < 0)
+            child_fail (d, "%s", err.text);
+        if (strcasecmp (hex, d->sha256) != 0) {
             unlink (d->path);
-            child_fail (d, "%s: %s", d->path, strerror (errno));
+            check_sum (d, hex);
         }
-        stage_say ("OK %s %" PRIu64, d->key, bytes);
+        p.base += d->size;
+        stage_ok (d, bytes);
     }
     _exit (0);
 }
@@ -649,7 +701,8 @@ static void op_copy (struct op *op, uint64_t need)
             op_fail (op, err.text);
             return;
         }
-        op->total += d->shard ? d->size + d->est : d->size;
+        /* a shard: its copy, and checking about as many bytes */
+        op->total += d->shard ? 2 * d->est : d->size;
     }
     if ((pid = stage_op_fork (op)) == 0)
         child_copy (op);

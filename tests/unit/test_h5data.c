@@ -743,6 +743,88 @@ static void test_copy_write_error (void **state)
     assert_false (exists (dst) || exists (part));
 }
 
+/* Block checksums: each block's SHA-256; a checked shard copy checks the
+ * blocks it reads (block 0 with the superblock among them, not all of
+ * them), fails naming the block when one differs, and keeps no copy. */
+static void test_block_check (void **state)
+{
+    const char *src = tmp ("blocks.h5"), *dst = tmp ("blocks-0.h5");
+    const char *first = tmp ("blocks-first");
+    const char *part = tmp ("blocks-0.h5.part");
+    struct h5data_blocks b;
+    aios_error_t err = { "" };
+    char hex[65], saved[65], want[128];
+    size_t i, n, nfail = 0, other = 0;
+    char *bytes;
+    hid_t f;
+
+    make_data (src, 20000, XCHUNK, true);
+    if (h5data_block_sums (src, 64 << 10, &b, NULL, NULL, &err) < 0)
+        fail_msg ("%s", err.text);
+    bytes = read_bytes (src, &n);
+    assert_int_equal (b.size, 64 << 10);
+    assert_int_equal (b.n, (n + (64 << 10) - 1) / (64 << 10));
+    assert_true (b.n > 4);
+    write_bytes (first, bytes, 64 << 10);
+    assert_int_equal (h5data_sha256 (first, hex, NULL, NULL, &err), 0);
+    h5data_hex_digest (b.sha256[0], saved);
+    assert_string_equal (hex, saved);
+    assert_int_equal (h5data_block_check (src, &b, NULL, &err), 0);
+
+    if (h5data_copy_checked (src, dst, 0, 4, &b, NULL, NULL, NULL, &err) < 0)
+        fail_msg ("%s", err.text);
+    f = H5Fopen (dst, H5F_ACC_RDONLY, H5P_DEFAULT);
+    check_rows (f, 0, 5008);     /* 20000 / 4 on the LCM of 16 */
+    H5Fclose (f);
+    unlink (dst);
+    /* which blocks shard 0 checks: a wrong checksum there fails it */
+    for (i = 0; i < b.n; i++) {
+        memcpy (saved, b.sha256[i], 32);
+        b.sha256[i][7] ^= 1;
+        if (h5data_copy_checked (src, dst, 0, 4, &b, NULL, NULL, NULL,
+                                 &err) < 0) {
+            snprintf (want, sizeof (want), "sha256 mismatch in block %zu ",
+                      i);
+            if (!strstr (err.text, want))
+                fail_msg ("block %zu: %s", i, err.text);
+            assert_false (exists (dst) || exists (part));
+            nfail++;
+            if (i > 0 && !other)
+                other = i;
+        }
+        else
+            unlink (dst);
+        memcpy (b.sha256[i], saved, 32);
+    }
+    print_message ("shard 0 of 4 checks %zu of %zu blocks\n", nfail, b.n);
+    assert_true (nfail >= 2 && nfail < b.n);
+    /* a changed byte in a block the shard reads */
+    bytes[other * (64 << 10) + 100] ^= 0xff;
+    chmod (src, 0644);
+    write_bytes (src, bytes, n);
+    assert_int_equal (h5data_copy_checked (src, dst, 0, 4, &b, NULL, NULL,
+                                           NULL, &err), -1);
+    snprintf (want, sizeof (want), "sha256 mismatch in block %zu ", other);
+    if (!strstr (err.text, want))
+        fail_msg ("%s", err.text);
+    assert_false (exists (dst) || exists (part));
+    /* a changed byte that HDF5 trips on first: the checksums say why */
+    bytes[other * (64 << 10) + 100] ^= 0xff;
+    bytes[0] ^= 0xff;
+    write_bytes (src, bytes, n);
+    assert_int_equal (h5data_copy_checked (src, dst, 0, 4, &b, NULL, NULL,
+                                           NULL, &err), -1);
+    if (!strstr (err.text, "sha256 mismatch in block 0 "))
+        fail_msg ("%s", err.text);
+    assert_false (exists (dst) || exists (part));
+    /* the wrong number of blocks */
+    b.n--;
+    assert_int_equal (h5data_block_check (src, &b, NULL, &err), -1);
+    assert_non_null (strstr (err.text, "but the checksums are of"));
+    free (bytes);
+    free (b.sha256);
+}
+
 static void test_copy_errors (void **state)
 {
     const char *src = tmp ("err-src.h5"), *txt = tmp ("notes.txt");
@@ -1015,6 +1097,7 @@ int main (void)
         cmocka_unit_test (test_sha256_known),
         cmocka_unit_test (test_copy_errors),
         cmocka_unit_test (test_copy_write_error),
+        cmocka_unit_test (test_block_check),
         cmocka_unit_test (test_check),
         cmocka_unit_test (test_describe),
         cmocka_unit_test (test_set_attrs),
