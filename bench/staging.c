@@ -266,19 +266,25 @@ static struct result run_copy_sha (const struct bench *b,
     return copy (v, dst, sha);
 }
 
-static struct result run_shards (const struct bench *b,
-                                 const struct variant *v, const char *dst)
+/* The four shards, one after the other; checked: as nodes stage them,
+ * each checking the catalog's block checksums of the bytes it reads. */
+static struct result shards (const struct variant *v, const char *dst,
+                             bool checked)
 {
     struct result r = { 0, 0 };
     aios_error_t err;
     char p[4300];
     double t0 = now ();
     uint64_t n;
-    int i;
+    int i, rc;
 
     for (i = 0; i < SHARDS; i++) {
         snprintf (p, sizeof (p), "%s.%d", dst, i);
-        if (h5data_copy (v->path, p, i, SHARDS, NULL, NULL, NULL, &n, &err) < 0)
+        rc = checked ? h5data_copy_checked (v->path, p, i, SHARDS, &v->blocks,
+                                            NULL, NULL, &n, &err)
+                     : h5data_copy (v->path, p, i, SHARDS, NULL, NULL, NULL,
+                                    &n, &err);
+        if (rc < 0)
             cli_die ("%s", err.text);
         r.bytes += n;
     }
@@ -286,28 +292,17 @@ static struct result run_shards (const struct bench *b,
     return r;
 }
 
-/* The four shards as nodes stage them: each checks the catalog's block
- * checksums of the bytes it reads. */
+static struct result run_shards (const struct bench *b,
+                                 const struct variant *v, const char *dst)
+{
+    return shards (v, dst, false);
+}
+
 static struct result run_shards_checked (const struct bench *b,
                                          const struct variant *v,
                                          const char *dst)
 {
-    struct result r = { 0, 0 };
-    aios_error_t err;
-    char p[4300];
-    double t0 = now ();
-    uint64_t n;
-    int i;
-
-    for (i = 0; i < SHARDS; i++) {
-        snprintf (p, sizeof (p), "%s.%d", dst, i);
-        if (h5data_copy_checked (v->path, p, i, SHARDS, &v->blocks, NULL, NULL,
-                                 &n, &err) < 0)
-            cli_die ("%s", err.text);
-        r.bytes += n;
-    }
-    r.seconds = now () - t0;
-    return r;
+    return shards (v, dst, true);
 }
 
 static struct result run_sha (const struct bench *b, const struct variant *v,
