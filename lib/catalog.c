@@ -620,6 +620,7 @@ static int import_data (struct import *im, json_t *attrs)
 static int record_blocks_add (json_t *rec, struct import *im)
 {
     struct h5data_blocks b;
+    bool short_write;
     char hex[65];
     FILE *f;
     int rc = -1;
@@ -635,12 +636,12 @@ static int record_blocks_add (json_t *rec, struct import *im)
         errprintf (im->err, "%s: %s", im->sums, strerror (errno));
         goto out;
     }
-    if ((b.n > 0 && fwrite (b.sha256, 32, b.n, f) != b.n) | (fclose (f) != 0)
-        || chmod (im->sums, 0444) < 0) {
+    short_write = b.n > 0 && fwrite (b.sha256, 32, b.n, f) != b.n;
+    if (fclose (f) != 0 || short_write || chmod (im->sums, 0444) < 0) {
         errprintf (im->err, "%s: %s", im->sums, strerror (errno));
         goto out;
     }
-    if (h5data_sha256 (im->sums, hex, NULL, NULL, im->err) < 0)
+    if (h5data_sha256_buf (b.sha256, b.n * 32, hex, im->err) < 0)
         goto out;
     if (json_object_set_new (rec, "blocks",
                              json_pack ("{s:I s:I s:s s:s}", "size",
@@ -676,14 +677,6 @@ static int blocks_load (json_t *rec, json_t *o, struct h5data_blocks *b,
     }
     if (!(path = pathf ("%.*s/%s", (int)(slash - file), file, name)))
         return nomem (err);
-    if (h5data_sha256 (path, hex, NULL, NULL, err) < 0)
-        goto out;
-    if (strcasecmp (hex, want) != 0) {
-        errno = EIO;
-        errprintf (err, "%s: sha256 mismatch: the record says %.12s..., "
-                   "file is %.12s...", path, want, hex);
-        goto out;
-    }
     if (!(f = fopen (path, "re")) || fstat (fileno (f), &st) < 0) {
         errprintf (err, "%s: %s", path, strerror (errno));
         goto out;
@@ -699,6 +692,14 @@ static int blocks_load (json_t *rec, json_t *o, struct h5data_blocks *b,
                      || fread (b->sha256, 32, b->n, f) != b->n)) {
         errprintf (err, "%s: %s", path, b->sha256 ? "short read"
                                                   : "out of memory");
+        goto out;
+    }
+    if (h5data_sha256_buf (b->sha256, b->n * 32, hex, err) < 0)
+        goto out;
+    if (strcasecmp (hex, want) != 0) {
+        errno = EIO;
+        errprintf (err, "%s: sha256 mismatch: the record says %.12s..., "
+                   "file is %.12s...", path, want, hex);
         goto out;
     }
     rc = 1;

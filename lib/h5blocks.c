@@ -163,3 +163,17 @@ out:
     close (fd);
     return rc;
 }
+
+int h5data_sha256_buf (const void *buf, size_t n, char hex[65],
+                       aios_error_t *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+
+    if (EVP_Digest (buf, n, md, &len, EVP_sha256 (), NULL) != 1 || len != 32) {
+        errno = EIO;
+        return errprintf (err, "sha256 failed");
+    }
+    h5data_hex_digest (md, hex);
+    return 0;
+}

@@ -73,6 +73,9 @@ struct h5data_blocks {
     unsigned char (*sha256)[32];    /* n digests */
 };
 
+/* SHA-256 of n bytes in memory, as hex. */
+int h5data_sha256_buf (const void *buf, size_t n, char hex[65],
+                       aios_error_t *err);
 /* The block checksums of path into *b (b->sha256 is the caller's to
  * free).  The callback's total is the file size. */
 int h5data_block_sums (const char *path, uint64_t size,

@@ -274,16 +274,33 @@ static void check_rows (hid_t f, uint64_t off, uint64_t rows)
     free (z);
 }
 
+/* The chunk of sd at so and the chunk of dd at doff: the same raw bytes
+ * and filter mask. */
+static void check_same_chunk (hid_t sd, const hsize_t *so, hid_t dd,
+                              const hsize_t *doff)
+{
+    hsize_t ss = 0, ds = 0;
+    uint32_t sm = 9, dm = 9;
+    char sb[8192], db[8192];
+
+    assert_true (H5Dget_chunk_storage_size (sd, so, &ss) >= 0);
+    assert_true (H5Dget_chunk_storage_size (dd, doff, &ds) >= 0);
+    assert_int_equal (ss, ds);
+    assert_true (ss > 0 && ss <= sizeof (sb));
+    assert_true (H5Dread_chunk (sd, H5P_DEFAULT, so, &sm, sb) >= 0);
+    assert_true (H5Dread_chunk (dd, H5P_DEFAULT, doff, &dm, db) >= 0);
+    assert_int_equal (sm, dm);
+    assert_memory_equal (sb, db, ss);
+}
+
 /* Every chunk of the shard's X is the source's chunk, byte for byte. */
 static void check_raw_chunks (hid_t sf, hid_t df, uint64_t off, uint64_t rows)
 {
     hid_t sd = H5Dopen2 (sf, "X", H5P_DEFAULT), dd = H5Dopen2 (df, "X", H5P_DEFAULT);
     hid_t dcpl = H5Dget_create_plist (dd);
-    hsize_t chunk[2], so[2] = { 0, 0 }, doff[2] = { 0, 0 }, ss, ds;
+    hsize_t chunk[2], so[2] = { 0, 0 }, doff[2] = { 0, 0 };
     unsigned flags, cd[4], config;
     size_t ncd = 4;
-    uint32_t sm = 9, dm = 9;
-    char sb[8192], db[8192];
     char name[32];
 
     assert_int_equal (H5Pget_chunk (dcpl, 2, chunk), 2);
@@ -295,14 +312,7 @@ static void check_raw_chunks (hid_t sf, hid_t df, uint64_t off, uint64_t rows)
     assert_int_equal (cd[0], 4);
     for (doff[0] = 0; doff[0] < rows; doff[0] += XCHUNK) {
         so[0] = off + doff[0];
-        assert_true (H5Dget_chunk_storage_size (sd, so, &ss) >= 0);
-        assert_true (H5Dget_chunk_storage_size (dd, doff, &ds) >= 0);
-        assert_int_equal (ss, ds);
-        assert_true (ss > 0 && ss <= sizeof (sb));
-        assert_true (H5Dread_chunk (sd, H5P_DEFAULT, so, &sm, sb) >= 0);
-        assert_true (H5Dread_chunk (dd, H5P_DEFAULT, doff, &dm, db) >= 0);
-        assert_int_equal (sm, dm);
-        assert_memory_equal (sb, db, ss);
+        check_same_chunk (sd, so, dd, doff);
     }
     H5Pclose (dcpl);
     H5Dclose (dd);
@@ -559,11 +569,9 @@ static void check_sparse_shard (const char *src, const char *dst)
 {
     aios_error_t err = { "" };
     float x[32 * COLS];
-    hsize_t doff[2] = { 0, 0 }, soff[2] = { 48, 0 }, ub = 0, ss, ds;
+    hsize_t doff[2] = { 0, 0 }, soff[2] = { 48, 0 }, ub = 0, ds;
     unsigned mask = 9;
-    uint32_t sm = 9, dm = 9;
     haddr_t addr = 0;
-    char sb[8192], db[8192];
     hid_t sf, df, sd, dd, fcpl;
     int i, j;
 
@@ -589,14 +597,7 @@ static void check_sparse_shard (const char *src, const char *dst)
     assert_true (addr == HADDR_UNDEF);
     /* rows 48..63: the source's bytes */
     doff[0] = 16;
-    assert_true (H5Dget_chunk_storage_size (sd, soff, &ss) >= 0);
-    assert_true (H5Dget_chunk_storage_size (dd, doff, &ds) >= 0);
-    assert_int_equal (ss, ds);
-    assert_true (ss > 0 && ss <= sizeof (sb));
-    assert_true (H5Dread_chunk (sd, H5P_DEFAULT, soff, &sm, sb) >= 0);
-    assert_true (H5Dread_chunk (dd, H5P_DEFAULT, doff, &dm, db) >= 0);
-    assert_int_equal (sm, dm);
-    assert_memory_equal (sb, db, ss);
+    check_same_chunk (sd, soff, dd, doff);
     H5Dclose (sd);
     H5Dclose (dd);
     H5Fclose (df);
