@@ -9,14 +9,14 @@
  * values that compress (a triangle wave on a 1/16 grid, with a little
  * noise).  For each, these are timed: /bin/cp of the file, a whole copy
  * with h5data_copy() (copy_file_range), a whole copy hashing on the way
- * (read, SHA-256, write), the four shards of a 4-way split made one after
+ * (each piece read back from the page cache and hashed), the four shards of a 4-way split made one after
  * the other (raw chunk copies), the same checking the blocks each reads
  * against block checksums (1 MiB, as the catalog keeps them), and
  * h5data_sha256() alone.
  *
- * Every figure is warm: the source is read once before the runs, so it is
- * in the page cache, and nothing is dropped from it (the machine may be
- * shared).  A run times each method once, in turn, so that drift in the
+ * Figures are warm unless --cold: the source is read once before the runs,
+ * so it is in the page cache, and nothing is dropped from it (the machine
+ * may be shared).  A run times each method once, in turn, so that drift in the
  * machine's speed touches all alike; before it, as much memory as it will
  * write is touched and freed (see recycle_memory()), and its output is
  * unlinked after it, both outside the timing.  The median of the runs is printed.  "% of cp" is
@@ -460,7 +460,7 @@ static const char *fs_name (const char *dir)
 static void parse_args (struct bench *b, int argc, char **argv)
 {
     aios_error_t err;
-    uint64_t mb;
+    uint64_t mb = 0;
     long runs;
     int c;
 
@@ -513,7 +513,7 @@ int main (int argc, char **argv)
         snprintf (v[i].path, sizeof (v[i].path), "%s/%s.h5", b.dir, v[i].name);
         make_file (&v[i], rows);
         if (h5data_block_sums (v[i].path, CATALOG_BLOCK_BYTES, &v[i].blocks,
-                               NULL, NULL, &err) < 0)
+                               NULL, NULL, NULL, &err) < 0)
             cli_die ("%s", err.text);
         printf ("# %s: %s, %" PRIu64 " bytes\n", v[i].name, v[i].path,
                 v[i].bytes);

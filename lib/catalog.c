@@ -529,6 +529,7 @@ struct import {
     int version;
     char sha[65];
     uint64_t size;
+    struct h5data_blocks blocks;
     aios_error_t *err;
 };
 
@@ -593,20 +594,21 @@ static int sync_file (const char *path, aios_error_t *err)
  * set), read-only and on disk. */
 static int import_data (struct import *im, json_t *attrs)
 {
+    struct stat st;
+
     if (!(im->data = pathf ("%s/%s.h5", im->vdir, im->name)))
         return nomem (im->err);
-    if (h5data_copy (im->file, im->data, 0, 0, attrs ? NULL : im->sha, NULL,
-                     NULL, &im->size, im->err) < 0)
+    if (h5data_copy (im->file, im->data, 0, 0, NULL, NULL, NULL, NULL,
+                     im->err) < 0
+        || (attrs && h5data_set_attrs (im->data, attrs, im->err) < 0))
         return -1;
-    if (attrs) {
-        struct stat st;
-        if (h5data_set_attrs (im->data, attrs, im->err) < 0
-            || h5data_sha256 (im->data, im->sha, NULL, NULL, im->err) < 0)
-            return -1;
-        if (stat (im->data, &st) < 0)
-            return errprintf (im->err, "%s: %s", im->data, strerror (errno));
-        im->size = (uint64_t)st.st_size;
-    }
+    /* the whole file's SHA-256 and its blocks' in one read */
+    if (h5data_block_sums (im->data, CATALOG_BLOCK_BYTES, &im->blocks, im->sha,
+                           NULL, NULL, im->err) < 0)
+        return -1;
+    if (stat (im->data, &st) < 0)
+        return errprintf (im->err, "%s: %s", im->data, strerror (errno));
+    im->size = (uint64_t)st.st_size;
     if (chmod (im->data, 0444) < 0)
         return errprintf (im->err, "%s: %s", im->data, strerror (errno));
     return sync_file (im->data, im->err);
@@ -619,42 +621,29 @@ static int import_data (struct import *im, json_t *attrs)
  * file)}. */
 static int record_blocks_add (json_t *rec, struct import *im)
 {
-    struct h5data_blocks b;
-    bool short_write;
+    const struct h5data_blocks *b = &im->blocks;
+    bool bad;
     char hex[65];
     FILE *f;
-    int rc = -1;
 
-    if (h5data_block_sums (im->data, CATALOG_BLOCK_BYTES, &b, NULL, NULL,
-                           im->err) < 0)
+    if (!(im->sums = pathf ("%s/%s", im->vdir, BLOCKS_FILE)))
+        return nomem (im->err);
+    if (!(f = fopen (im->sums, "wxe")))
+        return errprintf (im->err, "%s: %s", im->sums, strerror (errno));
+    bad = (b->n > 0 && fwrite (b->sha256, 32, b->n, f) != b->n)
+          || fflush (f) != 0 || fsync (fileno (f)) < 0;
+    if (fclose (f) != 0 || bad || chmod (im->sums, 0444) < 0)
+        return errprintf (im->err, "%s: %s", im->sums,
+                          strerror (errno ? errno : EIO));
+    if (h5data_sha256_buf (b->sha256, b->n * 32, hex, im->err) < 0)
         return -1;
-    if (!(im->sums = pathf ("%s/%s", im->vdir, BLOCKS_FILE))) {
-        nomem (im->err);
-        goto out;
-    }
-    if (!(f = fopen (im->sums, "wxe"))) {
-        errprintf (im->err, "%s: %s", im->sums, strerror (errno));
-        goto out;
-    }
-    short_write = b.n > 0 && fwrite (b.sha256, 32, b.n, f) != b.n;
-    if (fclose (f) != 0 || short_write || chmod (im->sums, 0444) < 0) {
-        errprintf (im->err, "%s: %s", im->sums, strerror (errno));
-        goto out;
-    }
-    if (h5data_sha256_buf (b.sha256, b.n * 32, hex, im->err) < 0)
-        goto out;
     if (json_object_set_new (rec, "blocks",
                              json_pack ("{s:I s:I s:s s:s}", "size",
-                                        (json_int_t)b.size, "count",
-                                        (json_int_t)b.n, "file", BLOCKS_FILE,
-                                        "sha256", hex)) < 0) {
-        nomem (im->err);
-        goto out;
-    }
-    rc = 0;
-out:
-    free (b.sha256);
-    return rc;
+                                        (json_int_t)b->size, "count",
+                                        (json_int_t)b->n, "file", BLOCKS_FILE,
+                                        "sha256", hex)) < 0)
+        return nomem (im->err);
+    return 0;
 }
 
 /* The block checksums file of rec, read and checked against rec. */
@@ -690,6 +679,7 @@ static int blocks_load (json_t *rec, json_t *o, struct h5data_blocks *b,
     b->n = (size_t)count;
     if (b->n > 0 && (!(b->sha256 = malloc (b->n * 32))
                      || fread (b->sha256, 32, b->n, f) != b->n)) {
+        errno = b->sha256 ? EIO : ENOMEM;
         errprintf (err, "%s: %s", path, b->sha256 ? "short read"
                                                   : "out of memory");
         goto out;
@@ -867,6 +857,7 @@ static void import_free (struct import *im)
     free (im->ndir);
     free (im->vdir);
     free (im->data);
+    free (im->blocks.sha256);
     free (im->sums);
     free (im->meta);
     free (im->tmp);
@@ -914,6 +905,44 @@ json_t *catalog_import (const char *root, enum catalog_kind kind,
 
 /* --- verify and remove --------------------------------------------------- */
 
+/* got (the file's block sums) against b (the record's). */
+static int blocks_same (const char *file, const struct h5data_blocks *got,
+                        const struct h5data_blocks *b, aios_error_t *err)
+{
+    char want_hex[65], got_hex[65];
+    size_t i;
+
+    errno = EIO;
+    if (got->n != b->n)
+        return errprintf (err, "%s: %zu blocks of %ju, the record has %zu",
+                          file, got->n, (uintmax_t)b->size, b->n);
+    for (i = 0; i < b->n; i++)
+        if (memcmp (got->sha256[i], b->sha256[i], 32) != 0) {
+            h5data_hex_digest (b->sha256[i], want_hex);
+            h5data_hex_digest (got->sha256[i], got_hex);
+            return errprintf (err, "%s: sha256 mismatch in block %zu: "
+                              "catalog says %.12s..., file is %.12s...", file,
+                              i, want_hex, got_hex);
+        }
+    return 0;
+}
+
+/* file's SHA-256 into hex (a mismatch with want is the caller's to
+ * report) and, when it matches, its blocks checked against b: one read. */
+static int block_verify (const char *file, const struct h5data_blocks *b,
+                         const char *want, char hex[65], aios_error_t *err)
+{
+    struct h5data_blocks got;
+    int rc = 0;
+
+    if (h5data_block_sums (file, b->size, &got, hex, NULL, NULL, err) < 0)
+        return -1;
+    if (strcmp (hex, want) == 0)
+        rc = blocks_same (file, &got, b, err);
+    free (got.sha256);
+    return rc;
+}
+
 static int verify_record (json_t *rec, enum catalog_kind kind,
                           aios_error_t *err)
 {
@@ -923,7 +952,6 @@ static int verify_record (json_t *rec, enum catalog_kind kind,
     int v = (int)json_integer_value (json_object_get (rec, "version"));
     struct h5data_blocks b;
     char label[128], hex[65];
-    struct stat st;
     int rc;
 
     snprintf (label, sizeof (label), "%s %s:%d", catalog_kind_name (kind),
@@ -932,21 +960,19 @@ static int verify_record (json_t *rec, enum catalog_kind kind,
         errno = EIO;
         return errprintf (err, "%s: the record has no file or sha256", label);
     }
-    if (stat (file, &st) < 0)
-        return errprintf (err, "%s: %s: %s", label, file, strerror (errno));
-    if (h5data_sha256 (file, hex, NULL, NULL, err) < 0)
+    if (catalog_blocks (rec, &b, err) < 0)
+        return errprefix (err, "%s", label);
+    /* the whole file's sum, and its blocks' when it has them, in one read */
+    rc = b.n > 0 ? block_verify (file, &b, want, hex, err)
+                 : h5data_sha256 (file, hex, NULL, NULL, err);
+    free (b.sha256);
+    if (rc < 0)
         return errprefix (err, "%s", label);
     if (strcmp (hex, want)) {
         errno = EIO;
         return errprintf (err, "%s: sha256 mismatch: catalog says %s, file is "
                           "%s", label, want, hex);
     }
-    if (catalog_blocks (rec, &b, err) < 0)
-        return errprefix (err, "%s", label);
-    rc = b.n > 0 ? h5data_block_check (file, &b, NULL, err) : 0;
-    free (b.sha256);
-    if (rc < 0)
-        return errprefix (err, "%s", label);
     if (h5data_check (file, err) < 0)
         return errprefix (err, "%s", label);
     return 0;

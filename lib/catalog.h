@@ -64,8 +64,9 @@ json_t *catalog_import_as (const char *root, enum catalog_kind kind,
 json_t *catalog_list (const char *root, enum catalog_kind kind,
                       const char *name, aios_error_t *err);
 
-/* Recompute the checksum and reopen the file: 0 if it matches the record,
- * -1 with err naming the difference otherwise. */
+/* Recompute the checksum (and the block checksums, in the same read) and
+ * reopen the file: 0 if it matches the record, -1 with err naming the
+ * difference otherwise. */
 int catalog_verify (const char *root, enum catalog_kind kind,
                     const char *name, int version, aios_error_t *err);
 

@@ -42,7 +42,6 @@ json_t *cli_rpc (struct aios_client *c, json_t *req);
 const char *cli_jstr (json_t *o, const char *key, const char *dflt);
 long long cli_jint (json_t *o, const char *key);
 
-/* Print {"version": 1, key: array} indented to stdout (--json output). */
 /* sbatch's --export: ALL (NULL), NONE, or VAR[=VALUE],... (ALL,... adds to
  * this environment).  Variables named in skip (NULL-terminated; a trailing
  * '*' matches a prefix) are left out of ALL. */

@@ -19,10 +19,12 @@
 
 enum { BUF_BYTES = 8 << 20 };
 
-/* The SHA-256 of len bytes of fd at off (buf is BUF_BYTES). */
+/* The SHA-256 of len bytes of fd at off (buf is BUF_BYTES); whole (may be
+ * NULL) is fed the same bytes. */
 static int block_sha256 (int fd, const char *path, uint64_t off, uint64_t len,
                          unsigned char *buf, unsigned char md32[32],
-                         struct progress *p, aios_error_t *err)
+                         EVP_MD_CTX *whole, struct progress *p,
+                         aios_error_t *err)
 {
     EVP_MD_CTX *md = NULL;
     ssize_t n;
@@ -42,7 +44,8 @@ static int block_sha256 (int fd, const char *path, uint64_t off, uint64_t len,
                        n == 0 ? "shorter than expected" : strerror (errno));
             goto out;
         }
-        if (EVP_DigestUpdate (md, buf, (size_t)n) != 1) {
+        if (EVP_DigestUpdate (md, buf, (size_t)n) != 1
+            || (whole && EVP_DigestUpdate (whole, buf, (size_t)n) != 1)) {
             errno = EIO;
             errprintf (err, "%s: sha256 failed", path);
             goto out;
@@ -75,10 +78,11 @@ static int open_sized (const char *path, uint64_t *size, aios_error_t *err)
 }
 
 int h5data_block_sums (const char *path, uint64_t size,
-                       struct h5data_blocks *b, h5data_progress_f cb,
-                       void *arg, aios_error_t *err)
+                       struct h5data_blocks *b, char whole[65],
+                       h5data_progress_f cb, void *arg, aios_error_t *err)
 {
     struct progress p = { cb, arg, 0, 0, 0 };
+    EVP_MD_CTX *md = NULL;
     unsigned char *buf = NULL;
     uint64_t len, off;
     size_t i;
@@ -99,12 +103,16 @@ int h5data_block_sums (const char *path, uint64_t size,
         h5data_nomem (err);
         goto out;
     }
+    if (whole && h5data_md_begin (&md, err) < 0)
+        goto out;
     for (i = 0, off = 0; i < b->n; i++, off += size)
         if (block_sha256 (fd, path, off, len - off < size ? len - off : size,
-                          buf, b->sha256[i], &p, err) < 0)
+                          buf, b->sha256[i], md, &p, err) < 0)
             goto out;
-    rc = h5data_progress_end (&p, err, path);
+    if ((!whole || h5data_md_end (md, whole, err) == 0))
+        rc = h5data_progress_end (&p, err, path);
 out:
+    EVP_MD_CTX_free (md);
     if (rc < 0) {
         free (b->sha256);
         b->sha256 = NULL;
@@ -144,7 +152,7 @@ int h5data_block_check (const char *path, const struct h5data_blocks *b,
         if (want && !want[i])
             continue;
         n = len - off < b->size ? len - off : b->size;
-        if (block_sha256 (fd, path, off, n, buf, got, NULL, err) < 0)
+        if (block_sha256 (fd, path, off, n, buf, got, NULL, NULL, err) < 0)
             goto out;
         if (memcmp (got, b->sha256[i], 32) != 0) {
             h5data_hex_digest (b->sha256[i], want_hex);

@@ -808,16 +808,19 @@ static int open_input (const char *path, struct progress *p, aios_error_t *err)
 
     if (fd < 0)
         return h5data_sysfail (err, path);
-    if (fstat (fd, &st) < 0 || S_ISDIR (st.st_mode)) {
-        if (S_ISDIR (st.st_mode))
-            errno = EISDIR;
-        h5data_sysfail (err, path);
-        close (fd);
-        return -1;
+    if (fstat (fd, &st) < 0)
+        goto fail;
+    if (S_ISDIR (st.st_mode)) {
+        errno = EISDIR;
+        goto fail;
     }
     p->total = (uint64_t)st.st_size;
     (void)posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return fd;
+fail:
+    h5data_sysfail (err, path);
+    close (fd);
+    return -1;
 }
 
 int h5data_md_begin (EVP_MD_CTX **md, aios_error_t *err)

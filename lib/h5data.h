@@ -51,7 +51,8 @@ int h5data_shard_rows (const char *path, int index, int count,
                        aios_error_t *err);
 
 /* Copy src to dst.  count == 0: the whole file byte for byte, and when
- * sha256 is not NULL its hex digest computed while copying (one read).
+ * sha256 is not NULL its hex digest of each piece read back as it is
+ * copied (copy_file_range, then a read from the page cache).
  * count > 0: shard index of count, as above (sha256, when not NULL, gets
  * the digest of the shard file, read once more after writing it).
  * Written to "dst.part" and renamed when complete; on any failure nothing
@@ -77,10 +78,11 @@ struct h5data_blocks {
 int h5data_sha256_buf (const void *buf, size_t n, char hex[65],
                        aios_error_t *err);
 /* The block checksums of path into *b (b->sha256 is the caller's to
- * free).  The callback's total is the file size. */
+ * free) and, when whole is not NULL, the whole file's SHA-256 in the same
+ * pass.  The callback's total is the file size. */
 int h5data_block_sums (const char *path, uint64_t size,
-                       struct h5data_blocks *b, h5data_progress_f cb,
-                       void *arg, aios_error_t *err);
+                       struct h5data_blocks *b, char whole[65],
+                       h5data_progress_f cb, void *arg, aios_error_t *err);
 /* Check the blocks of path whose want[i] is nonzero (want NULL: all)
  * against b; an error names the first block that differs. */
 int h5data_block_check (const char *path, const struct h5data_blocks *b,

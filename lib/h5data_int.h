@@ -1,6 +1,7 @@
-/* h5data_int.h - private to h5data.c and h5shard.c: HDF5 error handling,
- * opening files, looking at datasets, progress, and the shard copy's entry
- * points.  Not part of the interface (that is h5data.h).
+/* h5data_int.h - private to libaiosdata (h5data.c, h5shard.c, h5vfd.c,
+ * h5blocks.c): HDF5 error handling, opening files, looking at datasets,
+ * SHA-256, progress, the shard copy's entry points and its file driver.
+ * Not part of the interface (that is h5data.h).
  */
 #ifndef AIOS_H5DATA_INT_H
 #define AIOS_H5DATA_INT_H

@@ -743,6 +743,7 @@ int h5data_copy_shard (const char *src, const char *part, int index,
     struct shard sh = { .src = src, .part = part, .sf = -1, .df = -1,
                         .mapfd = -1, .prog = p, .err = err };
     hid_t fcpl = -1, fapl = -1, sroot = -1, droot = -1;
+    bool checked = false;   /* the blocks read (no need to again) */
     int rc = -1;
 
     if ((fapl = h5data_fapl_nolock ()) < 0
@@ -767,13 +768,14 @@ int h5data_copy_shard (const char *src, const char *part, int index,
         h5vfd_copy_from (sh.dv, sh.mapfd, sh.map, sh.maplen);
     if ((sroot = H5Gopen2 (sh.sf, "/", H5P_DEFAULT)) < 0
         || (droot = H5Gopen2 (sh.df, "/", H5P_DEFAULT)) < 0) {
-        h5data_fail (err, src, "/", "cannot open");
+        h5data_fail (err, sroot < 0 ? src : part, "/", "cannot open");
         goto out;
     }
     if (copy_group (&sh, sroot, droot, "") < 0
-        || shard_attrs_write (&sh, droot, index, count) < 0
-        || (b && shard_check (&sh, b) < 0)
-        || h5data_progress_end (p, err, src) < 0)
+        || shard_attrs_write (&sh, droot, index, count) < 0)
+        goto out;
+    checked = b != NULL;
+    if ((b && shard_check (&sh, b) < 0) || h5data_progress_end (p, err, src) < 0)
         goto out;
     rc = 0;
 out:
@@ -783,7 +785,7 @@ out:
     h5data_id_close (fcpl);
     if (sh.df >= 0 && H5Fclose (sh.df) < 0 && rc == 0)
         rc = h5data_fail (err, part, NULL, "cannot close");
-    if (rc < 0 && b && errno != ECANCELED && errno != ENOMEM)
+    if (rc < 0 && b && !checked && errno != ECANCELED && errno != ENOMEM)
         shard_blame (&sh, b, err);
     if (sh.sf >= 0)
         H5Fclose (sh.sf);

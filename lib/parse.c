@@ -319,7 +319,12 @@ int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err)
     }
     if (!strncmp (s, "now+", 4)) {
         char *unit;
-        long n = strtol (s + 4, &unit, 10), mult;
+        long n, mult;
+        errno = 0;
+        n = strtol (s + 4, &unit, 10);
+        if (errno == ERANGE)
+            n = -1;
+        errno = EINVAL;
         if (unit == s + 4 || n < 0)
             return errprintf (err, "invalid begin time \"%s\": expected now+N "
                               "with N a number", s);
@@ -334,6 +339,9 @@ int parse_begin (const char *s, time_t now, time_t *t, aios_error_t *err)
         else
             return errprintf (err, "invalid begin time \"%s\": unknown unit "
                               "\"%s\" (s, m, h, d)", s, unit);
+        if (n > (LONG_MAX - (long)now) / mult)
+            return errprintf (err, "invalid begin time \"%s\": too far "
+                              "ahead", s);
         *t = now + (time_t)(n * mult);
         return 0;
     }

@@ -111,6 +111,7 @@ test_expect_success 'the metrics endpoint answers curl in the Prometheus format'
 	curl -sf "http://127.0.0.1:$port/metrics" >metrics.txt &&
 	grep "^# TYPE aios_jobs gauge" metrics.txt &&
 	grep -E "^aios_jobs\{state=\"PENDING\"\} [0-9]+$" metrics.txt &&
+	grep -E "^aios_jobs\{state=\"STAGE_FAILED\"\} 0$" metrics.txt &&
 	grep -E "^aios_nodes\{state=\"IDLE\"\} 2$" metrics.txt &&
 	grep -E "^aios_cpus\{kind=\"total\"\} 4$" metrics.txt &&
 	grep -E "^aios_sched_passes_total [1-9][0-9]*$" metrics.txt &&

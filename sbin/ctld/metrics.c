@@ -18,10 +18,6 @@
 #include "log.h"
 #include "nodes.h"
 
-static const char *states[] = {
-    "PENDING", "RUNNING", "COMPLETING", "COMPLETED", "FAILED", "CANCELLED",
-    "TIMEOUT", "NODE_FAIL",
-};
 static const char *node_states[] = {
     "IDLE", "MIXED", "ALLOCATED", "DOWN", "DRAIN", "DRAINING", "UNKNOWN",
 };
@@ -36,7 +32,7 @@ static void metrics_cb (struct evhttp_request *req, void *arg)
 {
     struct ctld *ctld = arg;
     struct evbuffer *b = evbuffer_new ();
-    size_t i, k, jobs[sizeof (states) / sizeof (states[0])] = { 0 };
+    size_t i, k, jobs[JOB_STATE_COUNT] = { 0 };
     size_t nodes[sizeof (node_states) / sizeof (node_states[0])] = { 0 };
     long cpus = 0, cpus_alloc = 0, gpus = 0, gpus_alloc = 0;
     json_t *st = sched_stats_json (ctld);
@@ -45,12 +41,8 @@ static void metrics_cb (struct evhttp_request *req, void *arg)
         evhttp_send_error (req, HTTP_INTERNAL, "out of memory");
         return;
     }
-    for (i = 0; i < jobtab_count (ctld->jobs); i++) {
-        const char *name = job_state_name (jobtab_at (ctld->jobs, i)->state);
-        for (k = 0; k < sizeof (states) / sizeof (states[0]); k++)
-            if (!strcmp (name, states[k]))
-                jobs[k]++;
-    }
+    for (i = 0; i < jobtab_count (ctld->jobs); i++)
+        jobs[jobtab_at (ctld->jobs, i)->state]++;
     for (i = 0; i < (size_t)nodetab_count (ctld->nodes); i++) {
         struct node *n = nodetab_at (ctld->nodes, (int)i);
         const char *name = node_state_name (n);
@@ -63,8 +55,9 @@ static void metrics_cb (struct evhttp_request *req, void *arg)
         gpus_alloc += __builtin_popcountll (n->gpus_alloc);
     }
     family (b, "aios_jobs", "gauge", "Jobs in the queue, by state.");
-    for (k = 0; k < sizeof (states) / sizeof (states[0]); k++)
-        evbuffer_add_printf (b, "aios_jobs{state=\"%s\"} %zu\n", states[k], jobs[k]);
+    for (k = 0; k < JOB_STATE_COUNT; k++)
+        evbuffer_add_printf (b, "aios_jobs{state=\"%s\"} %zu\n",
+                             job_state_name ((enum job_state)k), jobs[k]);
     family (b, "aios_nodes", "gauge", "Nodes, by state.");
     for (k = 0; k < sizeof (node_states) / sizeof (node_states[0]); k++)
         evbuffer_add_printf (b, "aios_nodes{state=\"%s\"} %zu\n", node_states[k],

@@ -491,6 +491,11 @@ static void test_begin (void **state)
     assert_string_equal (err.text, "invalid begin time \"soon\": expected now, "
                          "now+N[s|m|h|d], HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]]");
     assert_int_equal (parse_begin ("now+5y", now, &t, &err), -1);
+    assert_int_equal (parse_begin ("now+999999999999999d", now, &t, &err), -1);
+    assert_string_equal (err.text, "invalid begin time "
+                         "\"now+999999999999999d\": too far ahead");
+    assert_int_equal (parse_begin ("now+99999999999999999999", now, &t, &err),
+                      -1);
     assert_int_equal (parse_begin ("2026-12-24T18", now, &t, &err), -1);
 }
 
