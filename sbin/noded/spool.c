@@ -123,20 +123,24 @@ int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
     return rc;
 }
 
+/* Every file of the job's directory (whatever the launch wrote there),
+ * then the directory. */
 void spool_job_remove (const char *spool, uint64_t id)
 {
-    static const char *files[] = { "script", "pid", "complete.json",
-                                   "complete.json.tmp", "pid.tmp",
-                                   "script.tmp", "hostfile" };
     char path[4096];
-    size_t i;
+    struct dirent *e;
+    DIR *d;
+    int dfd;
 
-    for (i = 0; i < sizeof (files) / sizeof (files[0]); i++) {
-        if (job_path (path, sizeof (path), spool, id, files[i]) == 0)
-            (void)unlink (path);
-    }
-    if (job_path (path, sizeof (path), spool, id, NULL) == 0)
-        (void)rmdir (path);
+    if (job_path (path, sizeof (path), spool, id, NULL) < 0
+        || !(d = opendir (path)))
+        return;
+    dfd = dirfd (d);
+    while ((e = readdir (d)))
+        if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
+            (void)unlinkat (dfd, e->d_name, 0);
+    closedir (d);
+    (void)rmdir (path);
 }
 
 static pid_t read_pid (const char *path)

@@ -151,12 +151,21 @@ static void op_read_cb (evutil_socket_t fd, short what, void *arg);
 pid_t stage_op_fork (struct op *op)
 {
     struct noded *nd = op->st->nd;
+    pid_t parent = getpid (), pid;
     sigset_t all, old;
     int pfd[2], sig, saved;
-    pid_t pid;
 
     if (pipe2 (pfd, O_CLOEXEC) < 0)
         return -1;
+    /* what the parent needs, before there is a child to lose */
+    if (!(op->in = evbuffer_new ())
+        || !(op->ev = event_new (nd->base, pfd[0], EV_READ | EV_PERSIST,
+                                 op_read_cb, op))) {
+        close (pfd[0]);
+        close (pfd[1]);
+        errno = ENOMEM;
+        return -1;
+    }
     sigfillset (&all);
     sigprocmask (SIG_SETMASK, &all, &old);
     if ((pid = fork ()) == 0) {
@@ -168,8 +177,11 @@ pid_t stage_op_fork (struct op *op)
             signal (sig, SIG_DFL);
         sigemptyset (&all);
         sigprocmask (SIG_SETMASK, &all, NULL);
-        /* a copy must not outlive the aiosd that would account for it */
+        /* a copy must not outlive the aiosd that would account for it
+         * (nor start after it died, before the prctl) */
         prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (1);
         return 0;
     }
     saved = errno;
@@ -183,10 +195,7 @@ pid_t stage_op_fork (struct op *op)
     op->pid = pid;
     op->fd = pfd[0];
     evutil_make_socket_nonblocking (op->fd);
-    op->in = evbuffer_new ();
-    op->ev = event_new (nd->base, op->fd, EV_READ | EV_PERSIST, op_read_cb, op);
-    if (op->ev)
-        event_add (op->ev, NULL);
+    event_add (op->ev, NULL);
     return pid;
 }
 
@@ -676,6 +685,7 @@ static void op_copy (struct op *op, uint64_t need)
     char names[200], dir[4096], *slash;
     size_t i;
     pid_t pid;
+    int rc;
 
     miss_names (op, names, sizeof (names));
     if (cache_make_room (st->cache, need, &err) < 0
@@ -692,10 +702,11 @@ static void op_copy (struct op *op, uint64_t need)
         snprintf (dir, sizeof (dir), "%s", d->path);
         if ((slash = strrchr (dir, '/')))
             *slash = '\0';
-        if (mkdir_p (dir, 0755, &err) < 0 || cache_reserve (st->cache, d->key,
-                                                            d->est) < 0) {
-            if (errno == ENOMEM)
-                errprintf (&err, "out of memory");
+        rc = mkdir_p (dir, 0755, &err);
+        if (rc == 0 && (rc = cache_reserve (st->cache, d->key, d->est)) < 0)
+            errprintf (&err, "cannot reserve room in the cache: %s",
+                       strerror (errno));
+        if (rc < 0) {
             errprefix (&err, "%s:%d", d->name, d->version);
             op_abort_misses (op);
             op_fail (op, err.text);
