@@ -135,8 +135,7 @@ static int update (const char *cmd, int argc, char **argv)
     req = proto_request ("update", 0);
     json_object_set_new (req, "id", json_integer (id));
     json_object_set_new (req, "set", set);
-    call (req);
-    return CLI_OK;
+    return call (req);
 }
 
 /* drain NODES reason=TEXT, resume NODES */
@@ -163,8 +162,7 @@ static int drain (const char *cmd, int argc, char **argv)
     json_object_set_new (req, "drain", json_boolean (on));
     if (reason)
         json_object_set_new (req, "reason", json_string (reason));
-    call (req);
-    return CLI_OK;
+    return call (req);
 }
 
 /* --- show ------------------------------------------------------------------ */
@@ -404,8 +402,7 @@ static int controller_cmd (const char *cmd, int argc, char **argv)
     (void)argv;
     if (argc != 0)
         cli_usage_error ("%s takes no arguments", cmd);
-    call (proto_request (cmd, 0));
-    return CLI_OK;
+    return call (proto_request (cmd, 0));
 }
 
 static const struct {
@@ -440,6 +437,7 @@ int main (int argc, char **argv)
     for (i = 0; i < sizeof (commands) / sizeof (commands[0]); i++)
         if (!strcmp (argv[1], commands[i].name))
             return commands[i].fn (argv[1], argc - 2, argv + 2);
-    cli_usage_error ("unknown command \"%s\" (expected hold, release, update, "
-                     "drain, resume, show, reconfigure, shutdown or diag)", argv[1]);
+    cli_usage_error ("unknown command \"%s\" (expected hold, release, requeue, "
+                     "update, drain, resume, show, reconfigure, shutdown or "
+                     "diag)", argv[1]);
 }

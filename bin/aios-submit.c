@@ -69,7 +69,7 @@ static const char *usage_text =
     "                            limit: to every process of the job, or with\n"
     "                            B: to the batch shell only\n"
     "      --stage-in=NAME[:VERSION][,shard]  copy a catalog dataset to each\n"
-    "                            node's scratch first (repeatable); with\n"
+    "                            node's cache first (repeatable); with\n"
     "                            shard, node i of N gets rows [i*n/N,(i+1)*n/N)\n"
     "      --stage-out=PATH:MODEL  register PATH (in the job's scratch) as a\n"
     "                            new version of MODEL when the job ends\n"
@@ -359,8 +359,8 @@ static void unsupported (const char *word)
     const char *name = word;
 
     if (ignore_unsupported) {
-        if (first_pass)
-            return;
+        if (!origin && !first_pass)
+            return;     /* the command line's, warned at its first read */
         cli_warn ("%s%signoring %s: AIOS does not support it", origin ? origin : "",
                   origin ? ": " : "", name);
         return;

@@ -96,14 +96,15 @@ test_expect_success 'a subscriber that does not read is dropped, the controller 
 	open("stuck.ready", "w").close()
 	time.sleep(60)
 	EOF
-	(python3 stuck.py &) &&
+	{ python3 stuck.py & echo $! >stuck.pid; } &&
+	test_when_finished "kill \$(cat stuck.pid); aios-cancel -u \$(id -un)" &&
 	aios_wait_for 10 test -f stuck.ready &&
-	for i in $(seq 1 60); do aios-submit -H -J filler-with-a-longer-name-$i --wrap true >/dev/null || return 1; done &&
+	aios-submit -H --array=0-999 -J filler-with-a-longer-name --wrap true &&
 	aios_wait_for 20 grep -q "dropping event subscriber" "$(logf)" &&
-	aios-queue -h -t pending | wc -l >count &&
-	test $(cat count) -ge 60 &&
-	pkill -f "python3 stuck.py";
-	aios-cancel -u root
+	aios-queue -h -r -t pending | wc -l >count &&
+	test $(cat count) -ge 1000 &&
+	aios-submit --parsable --wrap true >after.id &&
+	aios_wait_state $(cat after.id) COMPLETED
 '
 
 test_expect_success 'the metrics endpoint answers curl in the Prometheus format' '

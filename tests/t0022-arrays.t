@@ -189,6 +189,13 @@ test_expect_success 'an unsupported option is an error naming it; --ignore-unsup
 	grep "option -w is not supported" err &&
 	id=$(aios-submit --parsable --ignore-unsupported mail.sh 2>err) &&
 	grep "ignoring --mail-type" err &&
+	aios_wait_state $id COMPLETED &&
+	id=$(aios-submit --parsable --ignore-unsupported --mem-per-cpu=2G \
+		--wrap true 2>err) &&
+	test "$(grep -c "ignoring --mem-per-cpu" err)" = 1 &&
+	id=$(aios-submit --parsable --ignore-unsupported --mem-per-cpu=2G \
+		mail.sh 2>err) &&
+	test "$(grep -c "ignoring --mem-per-cpu" err)" = 1 &&
 	aios_wait_state $id COMPLETED
 '
 
