@@ -1046,11 +1046,7 @@ static int estimate_partition (struct sched *s, int p)
         struct sched_result *r = &s->res[ji];
         if (j->part != p || r->start)
             continue;
-        if (r->reasons & (SCHED_R_HELD | SCHED_R_PARTITION | SCHED_R_PART_TIME
-                          | SCHED_R_PART_NODES | SCHED_R_CONSTRAINT
-                          | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY
-                          | SCHED_R_DEP_NEVER | SCHED_R_BEGIN
-                          | SCHED_R_ARRAY_LIMIT))
+        if (r->reasons & SCHED_R_BLOCKING)
             continue;
         done++;
         s->stats.estimated++;

@@ -53,6 +53,13 @@ enum {
     SCHED_R_ARRAY_LIMIT = 1u << 12, /* JobArrayTaskLimit: the array's
                                        throttle (caller) */
     SCHED_R_LAST        = SCHED_R_ARRAY_LIMIT,
+    /* reasons that keep a job waiting whatever the resources: it gets no
+     * start estimate, no prefetch and no time or size hint */
+    SCHED_R_BLOCKING    = SCHED_R_HELD | SCHED_R_PARTITION | SCHED_R_PART_TIME
+                          | SCHED_R_PART_NODES | SCHED_R_CONSTRAINT
+                          | SCHED_R_NODES_DOWN | SCHED_R_DEPENDENCY
+                          | SCHED_R_DEP_NEVER | SCHED_R_BEGIN
+                          | SCHED_R_ARRAY_LIMIT,
 };
 
 /* Slurm-style name of one reason bit ("Resources"); NULL if unknown. */

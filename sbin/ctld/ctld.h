@@ -77,7 +77,8 @@ void staging_restart (struct ctld *ctld);
 int staging_check (struct ctld *ctld, json_t *rec, aios_error_t *err);
 /* The job is STAGING on its allocation: ask its nodes to copy. */
 int staging_start (struct ctld *ctld, struct job *job);
-/* It left STAGING or ended: forget its staging state. */
+/* It ended or was requeued: forget its staging state (kept while it
+ * runs: its launch reads the paths). */
 void staging_job_ended (struct ctld *ctld, struct job *job);
 /* Node i's copies ({name: path}) and scratch directory, for its launch. */
 json_t *staging_node_paths (struct ctld *ctld, struct job *job, int i,

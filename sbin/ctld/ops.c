@@ -772,10 +772,9 @@ static void hold_or_release (struct conn *c, json_t *req, json_int_t seq, bool h
                                        : "released", done));
 }
 
-/* {"nodes":HOSTLIST,"drain":B,"reason":TEXT}: drain (no new jobs; running
- * ones go on) or resume nodes.  Root, operators and the daemon user only. */
 /* aios-control requeue: a running job is killed and goes back to PENDING
- * when its node says it ended; a finished one goes back at once. */
+ * when its node says it ended; a finished or staging one goes back at once
+ * (staging is undone by the nodes' release). */
 static void op_requeue (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
@@ -806,12 +805,9 @@ static void op_requeue (struct conn *c, json_t *req, json_int_t seq)
             json_array_append_new (errors, json_string (buf));
             continue;
         }
-        if (job_state_is_final (job->state))
+        if (job_state_is_final (job->state) || job->state == JOB_STAGING)
             ctld_job_requeue (ctld, job, reason);
-        else if (job->state == JOB_STAGING) {
-            /* staging is undone by the nodes' release */
-            ctld_job_requeue (ctld, job, reason);
-        } else {
+        else {
             job->requeue_pending = true;
             if (job->state == JOB_RUNNING)
                 ctld_job_transition (ctld, job, JOB_COMPLETING, reason);
@@ -828,6 +824,8 @@ out:
     json_decref (errors);
 }
 
+/* {"nodes":HOSTLIST,"drain":B,"reason":TEXT}: drain (no new jobs; running
+ * ones go on) or resume nodes.  Root, operators and the daemon user only. */
 static void op_drain (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
@@ -1083,10 +1081,7 @@ static void op_why (struct conn *c, json_t *req, json_int_t seq)
         add_hint (hints, "it cannot fit in partition %s as configured now: "
                   "ask for fewer resources", p->name);
     if ((job->reasons & (SCHED_R_RESOURCES | SCHED_R_PRIORITY | SCHED_R_RESERVATION))
-        && !(job->reasons & (SCHED_R_HELD | SCHED_R_PART_TIME | SCHED_R_PART_NODES
-                             | SCHED_R_NODES_DOWN | SCHED_R_CONSTRAINT
-                             | SCHED_R_PARTITION | SCHED_R_DEPENDENCY
-                             | SCHED_R_DEP_NEVER | SCHED_R_BEGIN))) {
+        && !(job->reasons & SCHED_R_BLOCKING)) {
         hint_time (ctld, job, hints);
         hint_size (ctld, job, hints);
     }

@@ -214,6 +214,10 @@ int ctld_job_requeue (struct ctld *ctld, struct job *job, const char *reason)
     job->cpu_time = 0;
     job->max_rss_kb = 0;
     job->warned = job->requeue_pending = job->cancel_requested = false;
+    job->stage_hits = 0;        /* the next run's staging counts anew */
+    job->stage_copied = 0;
+    json_decref (job->models);
+    job->models = NULL;
     free (job->nodelist);
     job->nodelist = NULL;
     job_set_reason (job, why);

@@ -325,6 +325,9 @@ static json_t *stage_msg (struct conn *c, const char *op, struct job *job, int i
     json_t *msg = proto_request (op, c->out_seq++);
 
     if (!msg
+        || json_object_set_new (msg, "id", json_integer ((json_int_t)job->id)) < 0
+        || json_object_set_new (msg, "uid", json_integer (job->uid)) < 0
+        || json_object_set_new (msg, "gid", json_integer (job->gid)) < 0
         || json_object_set_new (msg, "index", json_integer (i)) < 0
         || json_object_set_new (msg, "count", json_integer (job->nalloc)) < 0
         || json_object_set (msg, "datasets", job->stage_in) < 0) {
@@ -342,7 +345,10 @@ int staging_start (struct ctld *ctld, struct job *job)
 
     if (!sj || !(sj->nodes = calloc ((size_t)job->nalloc, sizeof (*sj->nodes)))) {
         free (sj);
-        return -1;
+        /* not left STAGING with nodes no copy will ever free */
+        return ctld_job_transition (ctld, job, JOB_STAGE_FAILED,
+                                    "stage-in: out of memory in the "
+                                    "controller");
     }
     sj->id = job->id;
     sj->n = sj->remaining = job->nalloc;
@@ -360,9 +366,6 @@ int staging_start (struct ctld *ctld, struct job *job)
             ctld_job_transition (ctld, job, JOB_STAGE_FAILED, why);
             return 0;
         }
-        json_object_set_new (msg, "id", json_integer ((json_int_t)job->id));
-        json_object_set_new (msg, "uid", json_integer (job->uid));
-        json_object_set_new (msg, "gid", json_integer (job->gid));
         conn_send_committed (n->conn, msg);
     }
     log_debug ("job %ju: staging %zu dataset(s) on %s", (uintmax_t)job->id,
@@ -440,9 +443,6 @@ void staging_node_registered (struct ctld *ctld, struct node *n)
             || sj->nodes[i].finished || !n->conn
             || !(msg = stage_msg (n->conn, "stage", job, i)))
             continue;
-        json_object_set_new (msg, "id", json_integer ((json_int_t)job->id));
-        json_object_set_new (msg, "uid", json_integer (job->uid));
-        json_object_set_new (msg, "gid", json_integer (job->gid));
         conn_send_committed (n->conn, msg);
     }
 }
@@ -571,8 +571,7 @@ void staging_prefetch (struct ctld *ctld)
         size_t i, n;
         if (job->state != JOB_PENDING || !job->stage_in || !job->est_nodes
             || job->est_start < 0 || job->est_start > now + PREFETCH_HORIZON
-            || (job->reasons & (SCHED_R_HELD | SCHED_R_DEPENDENCY
-                                | SCHED_R_DEP_NEVER | SCHED_R_BEGIN)))
+            || (job->reasons & SCHED_R_BLOCKING))
             continue;
         snprintf (key, sizeof (key), "%ju", (uintmax_t)job->id);
         sent = json_string_value (json_object_get (ctld->staging->prefetched, key));
