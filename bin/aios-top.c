@@ -61,6 +61,10 @@ struct args {
 };
 
 static volatile sig_atomic_t got_signal;
+/* The mask outside ppoll() blocks the signals above and SIGWINCH, so that
+ * one arriving between the loop's check and the wait cannot be missed: the
+ * wait would otherwise be for the next event, which may never come. */
+static sigset_t wait_mask;
 
 static void on_signal (int sig)
 {
@@ -89,9 +93,16 @@ static void catch_signals (void)
     int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     size_t i;
 
+    sigset_t block;
+
     sigemptyset (&sa.sa_mask);
-    for (i = 0; i < sizeof (sigs) / sizeof (sigs[0]); i++)
+    sigemptyset (&block);
+    for (i = 0; i < sizeof (sigs) / sizeof (sigs[0]); i++) {
         sigaction (sigs[i], &sa, NULL);
+        sigaddset (&block, sigs[i]);
+    }
+    sigaddset (&block, SIGWINCH); /* ncurses' handler, run only in ppoll() */
+    sigprocmask (SIG_BLOCK, &block, &wait_mask);
     signal (SIGPIPE, SIG_IGN);
 }
 
@@ -232,14 +243,19 @@ static void on_sub (struct top *t)
 
 /* --- the loop ------------------------------------------------------------------- */
 
-static int poll_timeout (const struct top *t)
+/* How long to wait: for ever while subscribed, else until the next retry. */
+static const struct timespec *wait_timeout (const struct top *t, struct timespec *ts)
 {
-    double ms;
+    double s;
 
     if (t->sub)
-        return -1;
-    ms = (t->retry_at - now_mono ()) * 1000.0;
-    return ms < 0 ? 0 : (int)ms + 1;
+        return NULL;
+    s = t->retry_at - now_mono ();
+    if (s < 0)
+        s = 0;
+    ts->tv_sec = (time_t)s;
+    ts->tv_nsec = (long)((s - (double)ts->tv_sec) * 1e9);
+    return ts;
 }
 
 static void run_loop (struct top *t)
@@ -249,9 +265,11 @@ static void run_loop (struct top *t)
             { .fd = STDIN_FILENO, .events = POLLIN },
             { .fd = t->sub ? sub_fd (t->sub) : -1, .events = POLLIN },
         };
+        struct timespec ts;
+
         if (t->dirty)
             redraw (t);
-        if (poll (pfd, 2, poll_timeout (t)) < 0 && errno != EINTR)
+        if (ppoll (pfd, 2, wait_timeout (t, &ts), &wait_mask) < 0 && errno != EINTR)
             top_die ("poll failed");
         if (t->sub && pfd[1].revents)
             on_sub (t);
@@ -440,6 +458,7 @@ int main (int argc, char **argv)
     top_free (&t);
     if (got_signal) {
         signal (got_signal, SIG_DFL);
+        sigprocmask (SIG_SETMASK, &wait_mask, NULL);
         raise (got_signal);
     }
     return CLI_OK;

@@ -238,9 +238,12 @@ test_expect_success TMUX 'q quits and restores the terminal' '
 	! tm capture-pane -p -t top | grep "^JOBID"
 '
 
+# The old session goes only after the new one exists: killing the server's
+# last session makes it exit, and a client connecting meanwhile fails.
 test_expect_success TMUX 'SIGINT (Ctrl-C) restores the terminal too' '
-	tm kill-session -t top &&
+	tm rename-session -t top old &&
 	start_top $TM "" &&
+	tm kill-session -t old &&
 	shows $TM "^JOBID" &&
 	tm send-keys -t top C-c &&
 	shows $TM "aios-top exited 130" &&

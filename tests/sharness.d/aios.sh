@@ -136,3 +136,29 @@ if type declare >/dev/null 2>&1; then
     eval "_sharness_$(declare -f die)"
     die() { _aios_stop_on_exit; _sharness_die "$@"; }
 fi
+
+# Without --verbose, what the tests print goes to NAME.output beside the
+# results instead of nowhere, and a failing test's part of it follows its
+# "not ok" line as TAP comments: a failure seen only once in CI can then be
+# read from the log alone.
+if [ "${verbose:-}" != t ] && type declare >/dev/null 2>&1; then
+    _aios_output="$SHARNESS_TEST_DIRECTORY/$(basename "$0" .t).output"
+    if exec 3>"$_aios_output" 2>/dev/null; then
+        exec 4>&3
+        _aios_mark=0
+        _aios_mark() { _aios_mark=$(wc -c <"$_aios_output"); }
+        eval "_sharness_$(declare -f test_ok_)"
+        test_ok_() { _aios_mark; _sharness_test_ok_ "$@"; }
+        eval "_sharness_$(declare -f test_failure_)"
+        test_failure_() {
+            _aios_out=$(tail -c +$((_aios_mark + 1)) "$_aios_output" | tail -n 60)
+            _aios_mark
+            _aios_immediate=${immediate:-}; immediate=
+            _sharness_test_failure_ "$@"
+            immediate=$_aios_immediate
+            echo "#   output (its last 60 lines):"
+            printf '%s\n' "$_aios_out" | sed -e 's/^/#   /'
+            test -z "$immediate" || { EXIT_OK=t; exit 1; }
+        }
+    fi
+fi
