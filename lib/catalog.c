@@ -9,6 +9,7 @@
  * more than the largest claimed; removing the latest frees its number.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,7 +27,6 @@
 #include "h5data.h"
 
 enum {
-    NAME_LEN_MAX = 64,
     FEW = 10,              /* list the names or versions there are up to this */
     CLAIM_TRIES = 1000,
 };
@@ -54,11 +54,21 @@ bool catalog_name_ok (const char *name)
     if (!name || !alnum (name[0]))
         return false;
     for (i = 0; name[i]; i++) {
-        if (i >= NAME_LEN_MAX
+        if (i >= CATALOG_NAME_MAX
             || !(alnum (name[i]) || strchr ("._-", name[i])))
             return false;
     }
     return true;
+}
+
+void catalog_env_name (const char *name, char buf[CATALOG_ENV_MAX])
+{
+    size_t i, n = strlen (CATALOG_ENV_PREFIX);
+
+    memcpy (buf, CATALOG_ENV_PREFIX, n);
+    for (i = 0; name[i] && n + i < CATALOG_ENV_MAX - 1; i++)
+        buf[n + i] = alnum (name[i]) ? (char)toupper ((unsigned char)name[i]) : '_';
+    buf[n + i] = '\0';
 }
 
 static int bad_name (const char *name, aios_error_t *err)
@@ -66,7 +76,7 @@ static int bad_name (const char *name, aios_error_t *err)
     errno = EINVAL;
     return errprintf (err, "invalid name \"%.80s\": expected letters, digits, "
                       "'.', '_' and '-', starting with a letter or digit, at "
-                      "most %d characters", name ? name : "", NAME_LEN_MAX);
+                      "most %d characters", name ? name : "", CATALOG_NAME_MAX);
 }
 
 static int nomem (aios_error_t *err)

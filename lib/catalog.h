@@ -36,6 +36,14 @@ enum catalog_kind { CATALOG_DATASET, CATALOG_MODEL };
 const char *catalog_kind_name (enum catalog_kind kind);
 bool catalog_name_ok (const char *name);
 
+/* The variable that gives a job the path of its copy of dataset NAME:
+ * "AIOS_DATASET_" and NAME upper-cased, other than letters and digits made
+ * "_" (so "mnist-v2" and "mnist.v2" share AIOS_DATASET_MNIST_V2). */
+#define CATALOG_ENV_PREFIX "AIOS_DATASET_"
+#define CATALOG_NAME_MAX 64 /* characters in a name */
+#define CATALOG_ENV_MAX (sizeof (CATALOG_ENV_PREFIX) + CATALOG_NAME_MAX)
+void catalog_env_name (const char *name, char buf[CATALOG_ENV_MAX]);
+
 /* "NAME" or "NAME:VERSION" -> name (malloc'd) and version (0 = latest). */
 int catalog_parse_ref (const char *ref, char **name, int *version,
                        aios_error_t *err);

@@ -46,6 +46,18 @@ test_expect_success 'an unknown dataset or version is refused at submission' '
 	test "$(aios-queue -h | wc -l)" = 0
 '
 
+test_expect_success 'two stage-ins that would share one AIOS_DATASET_ variable are refused' '
+	test_must_fail aios-submit --stage-in=blobs:1 --stage-in=blobs,shard \
+		--wrap true 2>err && cat err &&
+	grep "stage-in=blobs:1 and --stage-in=blobs,shard would both be AIOS_DATASET_BLOBS" err &&
+	aios-data import blobs.h5 --name b-x &&
+	aios-data import blobs.h5 --name b.x &&
+	test_must_fail aios-submit --stage-in=b-x --stage-in=b.x --wrap true 2>err &&
+	grep "would both be AIOS_DATASET_B_X" err &&
+	test "$(aios-queue -h | wc -l)" = 0 &&
+	aios-data rm b-x && aios-data rm b.x
+'
+
 test_expect_success 'a 2-node job gets one shard per node, STAGING first' '
 	{ aios-queue --watch --json >watch.log & echo $! >watch.pid; } &&
 	cat >shards.sh <<-EOT &&

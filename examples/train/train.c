@@ -122,7 +122,9 @@ static int parse_opt (int c, struct options *o, h5io_error_t *err)
     case 'H': return parse_long ("--hidden", optarg, 0, 100000, &o->hidden, err);
     case 'd': o->data = optarg; return 0;
     case 'D': {
-        /* a staged dataset: this node's copy, whose path differs by node */
+        /* a staged dataset: this node's copy, whose path differs by node;
+         * the name is made a variable as aiosd does (catalog_env_name(),
+         * written out here because the example stands alone) */
         char var[128];
         size_t i;
         snprintf (var, sizeof (var), "AIOS_DATASET_%s", optarg);

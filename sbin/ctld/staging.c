@@ -188,6 +188,30 @@ static json_t *resolve_out (const char *spec, aios_error_t *err)
     return json_pack ("{s:s s:s}", "path", path, "name", colon + 1);
 }
 
+/* Two entries of a job may not give the job the same variable: the same
+ * name twice, or names such as "a-b" and "a.b". */
+static int env_clash (json_t *specs, json_t *resolved, aios_error_t *err)
+{
+    size_t i, j, n = json_array_size (resolved);
+
+    for (i = 0; i < n; i++) {
+        char vi[CATALOG_ENV_MAX], vj[CATALOG_ENV_MAX];
+        catalog_env_name (json_string_value (json_object_get (
+                              json_array_get (resolved, i), "name")), vi);
+        for (j = 0; j < i; j++) {
+            catalog_env_name (json_string_value (json_object_get (
+                                  json_array_get (resolved, j), "name")), vj);
+            if (strcmp (vi, vj) == 0)
+                return errprintf (err, "--stage-in=%s and --stage-in=%s would both "
+                                  "be %s: stage each dataset once, under names "
+                                  "that differ in more than punctuation",
+                                  json_string_value (json_array_get (specs, j)),
+                                  json_string_value (json_array_get (specs, i)), vi);
+        }
+    }
+    return 0;
+}
+
 int staging_check (struct ctld *ctld, json_t *rec, aios_error_t *err)
 {
     const char *root = ctld->conf->shared_root;
@@ -225,6 +249,10 @@ int staging_check (struct ctld *ctld, json_t *rec, aios_error_t *err)
                 return -1;
             }
             json_array_append_new (res, e);
+        }
+        if (env_clash (in, res, err) < 0) {
+            json_decref (res);
+            return -1;
         }
         json_object_set_new (rec, "stage_in", res);
     }

@@ -6,7 +6,6 @@
  * from patterns.  The child reports any failure before exec through a
  * close-on-exec pipe, so the job fails with the reason instead of vanishing.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -21,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "catalog.h"
 #include "cgroup.h"
 #include "launch.h"
 #include "log.h"
@@ -375,12 +375,8 @@ static void child_env (const struct spec *s, const char *node, const char *home,
         const char *k;
         json_t *p;
         json_object_foreach (s->datasets, k, p) {
-            char name[200];
-            size_t i;
-            snprintf (name, sizeof (name), "AIOS_DATASET_%s", k);
-            for (i = 13; name[i]; i++)
-                name[i] = isalnum ((unsigned char)name[i])
-                              ? (char)toupper ((unsigned char)name[i]) : '_';
+            char name[CATALOG_ENV_MAX];
+            catalog_env_name (k, name);
             if (json_is_string (p))
                 setenv (name, json_string_value (p), 1);
         }
