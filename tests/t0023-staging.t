@@ -215,6 +215,39 @@ test_expect_success 'no stage-out after a failure (unless always); a missing fil
 	test_must_fail aios-data show mymodel:2 --model
 '
 
+# stage_out_node ID: the node whose aiosd has started job ID's stage-out
+# (and recorded how its script ended)
+stage_out_node() {
+	for n in node1 node2; do
+		if test -e "$cluster/$n/spool/job.$1/exit.json"; then
+			echo $n && return 0
+		fi
+	done
+	return 1
+}
+
+test_expect_success 'aiosd dying during a stage-out: the job is FAILED with the reason, not NODE_FAIL' '
+	cp blobs.h5 big.h5 && truncate -s 256M big.h5 &&
+	id=$(aios-submit --parsable --stage-out=big.h5:bigmodel \
+		--wrap "cp \"$PWD/big.h5\" \"\$AIOS_SCRATCH/big.h5\"") &&
+	aios_wait_for 30 stage_out_node $id &&
+	n=$(stage_out_node $id) && pid=$(pid_of $n/aiosd.pid) &&
+	kill -STOP $pid &&
+	test_when_finished "kill -CONT $pid 2>/dev/null; true" &&
+	test ! -e "$cluster/$n/spool/job.$id/complete.json" &&
+	kill -KILL $pid &&
+	aios_wait_for 10 sh -c "! kill -0 $pid" &&
+	aios_start &&
+	aios_wait_state $id FAILED &&
+	job_field $id %r >reason && cat reason &&
+	grep "stage-out: interrupted: aiosd restarted before the stage-out ended" reason &&
+	aios-control show job $id >job.json &&
+	! grep "\"restarts\"" job.json &&
+	grep "\"exit_code\": 0" job.json &&
+	test_must_fail aios-data show bigmodel --model &&
+	aios_wait_for 10 test ! -e "$cluster/$n/spool/job.$id"
+'
+
 test_expect_success 'a controller restart while a job stages starts its staging over' '
 	kill -STOP $(pid_of node2/aiosd.pid) &&
 	id=$(aios-submit --parsable -N 2 -n 2 --stage-in=blobz,shard --wrap true) &&

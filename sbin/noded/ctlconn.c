@@ -129,7 +129,8 @@ struct scan {
     json_t *recs;
 };
 
-static void scan_completed_cb (uint64_t id, json_t *rec, pid_t pid, void *arg)
+static void scan_completed_cb (uint64_t id, json_t *rec, json_t *exited, pid_t pid,
+                               void *arg)
 {
     struct scan *s = arg;
 

@@ -32,8 +32,11 @@ static const char *usage_text =
     "  -V, --version          show the version\n";
 
 /* A job whose script was running when a previous aiosd died: its exit status
- * is lost.  Kill what is left of it and report it as a node failure. */
-static void stale_job_cb (uint64_t id, json_t *rec, pid_t pid, void *arg)
+ * is lost.  Kill what is left of it and report it as a node failure.  A job
+ * whose script had ended, but not its stage-out: report how it ended, and
+ * that its output did not all reach the catalog. */
+static void stale_job_cb (uint64_t id, json_t *rec, json_t *exited, pid_t pid,
+                          void *arg)
 {
     struct noded *nd = arg;
     aios_error_t err;
@@ -41,15 +44,26 @@ static void stale_job_cb (uint64_t id, json_t *rec, pid_t pid, void *arg)
 
     if (rec)
         return; /* a completion waiting for its ack: sent at register */
-    if (pid > 1 && getpgid (pid) == pid)
-        kill (-pid, SIGKILL); /* the job's process group */
-    fail = json_pack ("{s:s s:I s:i s:i s:b s:s}", "op", "complete", "id",
-                      (json_int_t)id, "exit_code", 0, "signal", 0, "node_fail",
-                      1, "reason", "aiosd restarted while the job was running");
+    if (exited) {
+        fail = json_deep_copy (exited);
+        if (fail)
+            json_object_set_new (fail, "stage_out_error",
+                                 json_string ("interrupted: aiosd restarted "
+                                              "before the stage-out ended (models "
+                                              "it had stored stay in the catalog)"));
+        log_warn ("job %ju: its stage-out was running when aiosd stopped",
+                  (uintmax_t)id);
+    } else {
+        if (pid > 1 && getpgid (pid) == pid)
+            kill (-pid, SIGKILL); /* the job's process group */
+        fail = json_pack ("{s:s s:I s:i s:i s:b s:s}", "op", "complete", "id",
+                          (json_int_t)id, "exit_code", 0, "signal", 0, "node_fail",
+                          1, "reason", "aiosd restarted while the job was running");
+        log_warn ("job %ju: was running when aiosd stopped: reporting NODE_FAIL",
+                  (uintmax_t)id);
+    }
     if (fail && spool_write_completion (nd->spool_dir, id, fail, &err) < 0)
         log_err ("job %ju: %s", (uintmax_t)id, err.text);
-    log_warn ("job %ju: was running when aiosd stopped: reporting NODE_FAIL",
-              (uintmax_t)id);
     json_decref (fail);
 }
 

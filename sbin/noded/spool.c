@@ -102,25 +102,37 @@ int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *er
     return write_file (path, buf, (size_t)n, 0600, false, err);
 }
 
-int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
-                            aios_error_t *err)
+static int write_record (const char *spool, uint64_t id, const char *file,
+                         const json_t *rec, aios_error_t *err)
 {
     char path[4096], *text;
     int rc;
 
-    if (job_path (path, sizeof (path), spool, id, "complete.json") < 0)
+    if (job_path (path, sizeof (path), spool, id, file) < 0)
         return errprintf (err, "spool path too long");
     if (!(text = json_dumps (rec, JSON_COMPACT))) {
         errno = ENOMEM;
         return errprintf (err, "out of memory");
     }
     /* write + rename survives an aiosd crash (the page cache outlives the
-     * process), which is what this record is for.  No fdatasync: a node
+     * process), which is what these records are for.  No fdatasync: a node
      * that loses power loses its running jobs too, and the controller
      * reports them NODE_FAIL; a sync here would cost 3-5 ms per job. */
     rc = write_file (path, text, strlen (text), 0600, false, err);
     free (text);
     return rc;
+}
+
+int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
+                            aios_error_t *err)
+{
+    return write_record (spool, id, "complete.json", rec, err);
+}
+
+int spool_write_exit (const char *spool, uint64_t id, const json_t *rec,
+                      aios_error_t *err)
+{
+    return write_record (spool, id, "exit.json", rec, err);
 }
 
 /* Every file of the job's directory (whatever the launch wrote there),
@@ -166,7 +178,7 @@ int spool_scan (const char *spool, spool_job_f cb, void *arg, aios_error_t *err)
     while ((e = readdir (d))) {
         char path[4096], *end;
         uint64_t id;
-        json_t *rec;
+        json_t *rec, *exited = NULL;
 
         if (strncmp (e->d_name, "job.", 4) != 0)
             continue;
@@ -176,9 +188,14 @@ int spool_scan (const char *spool, spool_job_f cb, void *arg, aios_error_t *err)
             continue;
         job_path (path, sizeof (path), spool, id, "complete.json");
         rec = json_load_file (path, 0, NULL);
+        if (!rec) {
+            job_path (path, sizeof (path), spool, id, "exit.json");
+            exited = json_load_file (path, 0, NULL);
+        }
         job_path (path, sizeof (path), spool, id, "pid");
-        cb (id, rec, read_pid (path), arg);
+        cb (id, rec, exited, read_pid (path), arg);
         json_decref (rec);
+        json_decref (exited);
     }
     closedir (d);
     return 0;

@@ -2,6 +2,7 @@
  *
  *   SPOOL/job.ID/script         the batch script (owned by the job's user)
  *   SPOOL/job.ID/pid            pid (= process group) of the running script
+ *   SPOOL/job.ID/exit.json      how the script ended, while its stage-out runs
  *   SPOOL/job.ID/complete.json  the completion, kept until acknowledged
  */
 #ifndef AIOS_NODED_SPOOL_H
@@ -26,12 +27,18 @@ int spool_write_pid (const char *spool, uint64_t id, pid_t pid, aios_error_t *er
  * crash and restart. */
 int spool_write_completion (const char *spool, uint64_t id, const json_t *rec,
                             aios_error_t *err);
+/* The same for how the script ended, before its stage-out starts: what a
+ * restarted aiosd reports if the stage-out never ended. */
+int spool_write_exit (const char *spool, uint64_t id, const json_t *rec,
+                      aios_error_t *err);
 /* Remove SPOOL/job.ID and everything in it (after the ack). */
 void spool_job_remove (const char *spool, uint64_t id);
 
-/* Call cb for every job directory: rec is its completion (NULL if none), pid
- * its recorded pid (0 if none). */
-typedef void (*spool_job_f) (uint64_t id, json_t *rec, pid_t pid, void *arg);
+/* Call cb for every job directory: rec is its completion (NULL if none),
+ * exited how its script ended when a stage-out had started and there is no
+ * completion (else NULL), pid its recorded pid (0 if none). */
+typedef void (*spool_job_f) (uint64_t id, json_t *rec, json_t *exited, pid_t pid,
+                             void *arg);
 int spool_scan (const char *spool, spool_job_f cb, void *arg, aios_error_t *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "launch.h"
 #include "log.h"
 #include "noded.h"
+#include "spool.h"
 #include "stage_int.h"
 
 /* --- stage-out ------------------------------------------------------------ */
@@ -229,6 +230,7 @@ int stage_out_start (struct noded *nd, json_t *spec, json_t *rec, double start)
     json_int_t id = 0, uid = 0, gid = 0;
     const char *when = NULL;
     int code = 0, sig = 0, timed_out = 0;
+    aios_error_t err;
     struct op *op;
     pid_t pid;
 
@@ -260,6 +262,10 @@ int stage_out_start (struct noded *nd, json_t *spec, json_t *rec, double start)
     op->uid = (uid_t)uid;
     op->gid = (gid_t)gid;
     op->msg = json_incref (spec);
+    /* until the completion replaces it: if aiosd dies during the stage-out,
+     * the next one reports how the job ended, not a node failure */
+    if (spool_write_exit (nd->spool_dir, op->id, rec, &err) < 0)
+        log_err ("job %ju: %s", (uintmax_t)op->id, err.text);
     if ((pid = stage_op_fork (op)) == 0)
         child_stage_out (op, prov);
     json_decref (prov);
