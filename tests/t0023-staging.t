@@ -249,14 +249,19 @@ test_expect_success 'aiosd dying during a stage-out: the job is FAILED with the 
 '
 
 test_expect_success 'a controller restart while a job stages starts its staging over' '
-	kill -STOP $(pid_of node2/aiosd.pid) &&
+	node2=$(pid_of node2/aiosd.pid) &&
+	kill -STOP $node2 &&
+	test_when_finished "kill -CONT $node2 2>/dev/null; true" &&
 	id=$(aios-submit --parsable -N 2 -n 2 --stage-in=blobz,shard --wrap true) &&
 	aios_wait_state $id STAGING &&
+	aios_wait_for 20 grep -q "job $id: staged 1 dataset" "$cluster/node1/aiosd.log" &&
+	test -d "$cluster/scratch/node1/jobs/$id" &&
 	ctld=$(pid_of aiosctld.pid) &&
 	kill $ctld &&
 	aios_wait_for 20 sh -c "! kill -0 $ctld" &&
-	kill -CONT $(pid_of node2/aiosd.pid) &&
-	aios_start &&
+	aiosctld -f "$AIOS_CONF" </dev/null 3>&- 4>&- &&
+	aios_wait_for 20 test ! -e "$cluster/scratch/node1/jobs/$id" &&
+	kill -CONT $node2 &&
 	aios_wait_state $id COMPLETED 60 &&
 	aios-control show job $id | grep "\"restarts\": 1"
 '

@@ -88,6 +88,9 @@ const unsigned char *staging_prefer (struct ctld *ctld, struct job *job);
 void staging_node_cache (struct ctld *ctld, struct node *nd, json_t *keys);
 /* The node registered: re-send what it has not staged yet. */
 void staging_node_registered (struct ctld *ctld, struct node *n);
+/* A node registered holding staged data (or a copy) for jobs ids: release
+ * those of jobs that no longer stage or run there. */
+void staging_node_holds (struct ctld *ctld, struct node *n, json_t *ids);
 void staging_prefetch (struct ctld *ctld);
 /* Does a pending job wait to stage datasets? */
 bool staging_pending (struct ctld *ctld);

@@ -243,7 +243,7 @@ static bool id_in (json_t *arr, uint64_t id)
 }
 
 static void reconcile (struct ctld *ctld, struct node *n, json_t *running,
-                       json_t *completed)
+                       json_t *completed, json_t *staging)
 {
     size_t i;
     json_t *v;
@@ -276,6 +276,8 @@ static void reconcile (struct ctld *ctld, struct node *n, json_t *running,
             send_job_op (ctld, n, id, "terminate", 0);
         }
     }
+    if (staging)
+        staging_node_holds (ctld, n, staging);
     staging_node_registered (ctld, n);
 }
 
@@ -284,14 +286,16 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
     struct ctld *ctld = c->ctld;
     struct node *n = c->node;
     json_int_t cpus, mem, gpus = 0;
-    json_t *running, *completed, *cache = NULL;
+    json_t *running, *completed, *cache = NULL, *staging = NULL;
     const struct conf_node *cn;
     aios_error_t err;
 
-    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o s?I s?o}", "cpus",
+    if (proto_unpack (req, &err, "register", "{s:I s:I s:o s:o s?I s?o s?o}", "cpus",
                       &cpus, "memory_mb", &mem, "running", &running,
-                      "completed", &completed, "gpus", &gpus, "cache", &cache) < 0
-        || !json_is_array (running) || !json_is_array (completed)) {
+                      "completed", &completed, "gpus", &gpus, "cache", &cache,
+                      "staging", &staging) < 0
+        || !json_is_array (running) || !json_is_array (completed)
+        || (staging && !json_is_array (staging))) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
     }
@@ -316,7 +320,7 @@ static void op_register (struct conn *c, json_t *req, json_int_t seq)
     staging_node_cache (ctld, n, cache);
     node_set_reason (n, NULL, n->last_heard);
     events_node (ctld, n);
-    reconcile (ctld, n, running, completed);
+    reconcile (ctld, n, running, completed, staging);
     conn_send_committed (c, json_pack ("{s:I s:i}", "seq", seq,
                                        "heartbeat_interval",
                                        ctld->conf->heartbeat_interval));

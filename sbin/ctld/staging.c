@@ -356,6 +356,7 @@ static json_t *stage_msg (struct conn *c, const char *op, struct job *job, int i
         || json_object_set_new (msg, "id", json_integer ((json_int_t)job->id)) < 0
         || json_object_set_new (msg, "uid", json_integer (job->uid)) < 0
         || json_object_set_new (msg, "gid", json_integer (job->gid)) < 0
+        || json_object_set_new (msg, "attempt", json_integer (job->restarts)) < 0
         || json_object_set_new (msg, "index", json_integer (i)) < 0
         || json_object_set_new (msg, "count", json_integer (job->nalloc)) < 0
         || json_object_set (msg, "datasets", job->stage_in) < 0) {
@@ -445,14 +446,16 @@ static int alloc_index (const struct job *job, const struct node *n)
 static struct job *staging_job (struct conn *c, json_t *req, int *i,
                                 struct stage_job **sjp)
 {
-    json_int_t id;
+    json_int_t id, attempt = -1;
     struct job *job;
 
-    if (json_unpack (req, "{s:I}", "id", &id) < 0
+    if (json_unpack (req, "{s:I s?I}", "id", &id, "attempt", &attempt) < 0
         || !(job = jobtab_lookup (c->ctld->jobs, (uint64_t)id))
         || job->state != JOB_STAGING || !(*sjp = find (c->ctld, job->id))
         || (*i = alloc_index (job, c->node)) < 0)
         return NULL;
+    if (attempt >= 0 && attempt != job->restarts)
+        return NULL; /* about an earlier run, which the node drops */
     return job;
 }
 
@@ -475,24 +478,43 @@ void staging_node_registered (struct ctld *ctld, struct node *n)
     }
 }
 
+/* Have node n let go of what it staged for job id, unless the job stages
+ * or runs there (an earlier run's report then: the node drops that run's
+ * copies when it is asked for the current one). */
+static bool release_stale (struct ctld *ctld, struct node *n, json_int_t id)
+{
+    struct job *job = jobtab_lookup (ctld->jobs, (uint64_t)id);
+    json_t *msg;
+
+    if (job && (job->state == JOB_STAGING || job->state == JOB_RUNNING
+                || job->state == JOB_COMPLETING) && alloc_index (job, n) >= 0)
+        return false;
+    if (!n->conn || !(msg = proto_request ("release", n->conn->out_seq++)))
+        return false;
+    json_object_set_new (msg, "id", json_integer (id));
+    conn_send (n->conn, msg);
+    return true;
+}
+
 /* A report about a job that is not staging on that node (it ended, was
  * requeued, or this is an old attempt): have the node let go of it. */
 static void stale_report (struct conn *c, json_t *req)
 {
     json_int_t id;
-    struct job *job;
-    json_t *msg;
 
-    if (json_unpack (req, "{s:I}", "id", &id) < 0)
-        return;
-    job = jobtab_lookup (c->ctld->jobs, (uint64_t)id);
-    if (job && (job->state == JOB_STAGING || job->state == JOB_RUNNING
-                || job->state == JOB_COMPLETING) && alloc_index (job, c->node) >= 0)
-        return;
-    if (!(msg = proto_request ("release", c->out_seq++)))
-        return;
-    json_object_set_new (msg, "id", json_integer (id));
-    conn_send (c, msg);
+    if (json_unpack (req, "{s:I}", "id", &id) == 0)
+        release_stale (c->ctld, c->node, id);
+}
+
+void staging_node_holds (struct ctld *ctld, struct node *n, json_t *ids)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach (ids, i, v)
+        if (json_is_integer (v) && release_stale (ctld, n, json_integer_value (v)))
+            log_info ("job %lld: node %s holds data staged for it: releasing "
+                      "them", (long long)json_integer_value (v), n->name);
 }
 
 void staging_op_progress (struct conn *c, json_t *req, json_int_t seq)

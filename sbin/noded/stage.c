@@ -5,17 +5,23 @@
  *   SCRATCH/jobs/ID       a job's scratch directory (its owner's, 0700)
  *
  * controller -> node:
- *   {"op":"stage","id","uid","gid","index","count","datasets":[{"name",
- *    "version","file","sha256","size","shard"}]}
- *       -> {"op":"stage_progress","id","done","total"}  (at most every 0.5 s)
- *       -> {"op":"staged","id","ok":true,"paths":{NAME:PATH},"scratch",
- *           "hits","misses","evictions","copied_bytes","keys"}
- *        | {"op":"staged","id","ok":false,"reason","keys"}
+ *   {"op":"stage","id","attempt","uid","gid","index","count","datasets":[{
+ *    "name","version","file","sha256","size","shard"}]}
+ *       -> {"op":"stage_progress","id","attempt","done","total"}
+ *                                                   (at most every 0.5 s)
+ *       -> {"op":"staged","id","attempt","ok":true,"paths":{NAME:PATH},
+ *           "scratch","hits","misses","evictions","copied_bytes","keys"}
+ *        | {"op":"staged","id","attempt","ok":false,"reason","keys"}
+ *   ("attempt" is the job's run: a request for another run of the same job
+ *   replaces what was staged for the last one.)
  *   {"op":"prefetch","index","count","datasets":[...]}
  *       -> {"op":"cached","keys"}           (nothing on failure: logged)
  *   release (listener_release, then stage_release): the job's pins go, a
  *   copy for it is killed and its partial files removed, its scratch
  *   directory is removed.
+ *   The jobs a node holds staged data or a copy for are listed in its
+ *   register message ("staging"): the controller releases those it no
+ *   longer stages or runs there (after a restart of its own).
  *
  * aiosd never calls HDF5 itself (it is not thread-safe, and a copy takes
  * long): each stage request that misses the cache forks one child, which
@@ -31,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -420,11 +427,23 @@ static void send_staged (struct stage *st, uint64_t id, json_t *msg)
     json_decref (msg);
 }
 
-static void staged_fail (struct stage *st, uint64_t id, const char *reason)
+static void staged_fail (struct stage *st, uint64_t id, int attempt,
+                         const char *reason)
 {
     log_warn ("job %ju: stage-in failed: %s", (uintmax_t)id, reason);
-    send_staged (st, id, json_pack ("{s:s s:I s:b s:s}", "op", "staged", "id",
-                                    (json_int_t)id, "ok", 0, "reason", reason));
+    send_staged (st, id, json_pack ("{s:s s:I s:i s:b s:s}", "op", "staged", "id",
+                                    (json_int_t)id, "attempt", attempt, "ok", 0,
+                                    "reason", reason));
+}
+
+static void send_progress (struct op *op, uint64_t done, uint64_t total)
+{
+    op->last_sent = now_mono ();
+    ctlconn_send (op->st->nd, json_pack ("{s:s s:I s:i s:I s:I}", "op",
+                                         "stage_progress", "id", (json_int_t)op->id,
+                                         "attempt", op->attempt, "done",
+                                         (json_int_t)done, "total",
+                                         (json_int_t)total));
 }
 
 /* A request failed: its pins go, and the job hears why. */
@@ -432,7 +451,7 @@ static void op_fail (struct op *op, const char *reason)
 {
     cache_unpin (op->st->cache, op->owner);
     if (op->kind == OP_STAGE)
-        staged_fail (op->st, op->id, reason);
+        staged_fail (op->st, op->id, op->attempt, reason);
     else
         log_warn ("prefetch: %s", reason);
     stage_op_free (op);
@@ -462,8 +481,9 @@ static void op_done (struct op *op)
     for (i = 0; paths && i < op->nds; i++)
         json_object_set_new (paths, op->ds[i].name, json_string (op->ds[i].path));
     snprintf (dir, sizeof (dir), "%s/%ju", st->jobs_dir, (uintmax_t)op->id);
-    msg = json_pack ("{s:s s:I s:b s:o s:s s:i s:i s:I s:I}", "op", "staged",
-                     "id", (json_int_t)op->id, "ok", 1, "paths", paths,
+    msg = json_pack ("{s:s s:I s:i s:b s:o s:s s:i s:i s:I s:I}", "op", "staged",
+                     "id", (json_int_t)op->id, "attempt", op->attempt, "ok", 1,
+                     "paths", paths,
                      "scratch", dir, "hits", op->hits, "misses", op->misses,
                      "evictions", (json_int_t)(evictions (st) - op->evictions0),
                      "copied_bytes", (json_int_t)op->copied);
@@ -726,13 +746,8 @@ static void op_copy (struct op *op, uint64_t need)
     }
     log_debug ("%s %ju: copying %s (pid %d)", op->kind == OP_STAGE ? "job"
                : "prefetch", (uintmax_t)op->id, names, (int)pid);
-    if (op->kind == OP_STAGE) {
-        op->last_sent = now_mono ();
-        ctlconn_send (st->nd, json_pack ("{s:s s:I s:I s:I}", "op", "stage_progress",
-                                         "id", (json_int_t)op->id, "done",
-                                         (json_int_t)0, "total",
-                                         (json_int_t)op->total));
-    }
+    if (op->kind == OP_STAGE)
+        send_progress (op, 0, op->total);
 }
 
 /* Serve op from the cache, or start copying what it misses; wait if
@@ -832,20 +847,21 @@ static int parse_ds (struct op *op, size_t i, json_t *e, aios_error_t *err)
 static struct op *op_parse (struct stage *st, json_t *msg, bool prefetch,
                             aios_error_t *err)
 {
-    json_int_t uid = 0, gid = 0, index, count;
+    json_int_t uid = 0, gid = 0, index, count, attempt = 0;
     json_t *dsa, *e;
     struct op *op;
     size_t i;
 
-    if (json_unpack (msg, "{s?I s?I s:I s:I s:o}", "uid", &uid, "gid", &gid,
-                     "index", &index, "count", &count, "datasets", &dsa) < 0
+    if (json_unpack (msg, "{s?I s?I s:I s:I s:o s?I}", "uid", &uid, "gid", &gid,
+                     "index", &index, "count", &count, "datasets", &dsa,
+                     "attempt", &attempt) < 0
         || !json_is_array (dsa) || json_array_size (dsa) == 0) {
         errprintf (err, "expected integers \"index\" and \"count\" and an array "
                    "\"datasets\"");
         return NULL;
     }
     if (count < 1 || count > 1000000 || index < 0 || index >= count || uid < 0
-        || gid < 0) {
+        || gid < 0 || attempt < 0 || attempt > INT_MAX) {
         errprintf (err, "node %lld of %lld: out of range", (long long)index,
                    (long long)count);
         return NULL;
@@ -861,6 +877,7 @@ static struct op *op_parse (struct stage *st, json_t *msg, bool prefetch,
     op->gid = (gid_t)gid;
     op->index = (int)index;
     op->count = (int)count;
+    op->attempt = (int)attempt;
     op->nds = json_array_size (dsa);
     json_array_foreach (dsa, i, e) {
         if (parse_ds (op, i, e, err) < 0) {
@@ -874,13 +891,14 @@ static struct op *op_parse (struct stage *st, json_t *msg, bool prefetch,
 void stage_request (struct noded *nd, json_t *msg, bool prefetch)
 {
     struct stage *st = nd->stage;
-    json_int_t id = 0;
+    json_int_t id = 0, attempt = 0;
     aios_error_t err;
     struct op *op;
     char key[32], path[4096];
     json_t *old;
 
-    if (!prefetch && (json_unpack (msg, "{s:I}", "id", &id) < 0 || id <= 0)) {
+    if (!prefetch && (json_unpack (msg, "{s:I s?I}", "id", &id, "attempt",
+                                   &attempt) < 0 || id <= 0)) {
         log_err ("stage: expected a positive integer \"id\"");
         return;
     }
@@ -896,23 +914,33 @@ void stage_request (struct noded *nd, json_t *msg, bool prefetch)
     }
     snprintf (key, sizeof (key), "%lld", (long long)id);
     if (!prefetch && (old = json_object_get (st->staged, key))) {
-        ctlconn_send (nd, json_deep_copy (old)); /* asked again: same answer */
-        return;
+        if (json_integer_value (json_object_get (old, "attempt")) == attempt) {
+            ctlconn_send (nd, json_deep_copy (old)); /* asked again: same answer */
+            return;
+        }
+        log_info ("job %lld: staging for its run %lld: what was staged for an "
+                  "earlier run goes", (long long)id, (long long)attempt);
+        stage_release (nd, (uint64_t)id);
     }
-    if (!prefetch && op_find (st, OP_STAGE, (uint64_t)id))
-        return; /* asked again while at it */
+    if (!prefetch && (op = op_find (st, OP_STAGE, (uint64_t)id))) {
+        if (op->attempt == attempt)
+            return; /* asked again while at it */
+        log_info ("job %lld: staging for its run %lld: the copy for an earlier "
+                  "run stops", (long long)id, (long long)attempt);
+        stage_release (nd, (uint64_t)id);
+    }
     if (!(op = op_parse (st, msg, prefetch, &err))) {
         if (prefetch)
             log_warn ("prefetch: %s", err.text);
         else
-            staged_fail (st, (uint64_t)id, err.text);
+            staged_fail (st, (uint64_t)id, (int)attempt, err.text);
         return;
     }
     op->id = (uint64_t)id;
     op->owner = prefetch ? PREFETCH_OWNER | ++st->prefetches : (uint64_t)id;
     if (!prefetch && scratch_make (st, op->id, op->uid, op->gid, path,
                                    sizeof (path), &err) < 0) {
-        staged_fail (st, op->id, err.text);
+        staged_fail (st, op->id, op->attempt, err.text);
         stage_op_free (op);
         return;
     }
@@ -934,14 +962,8 @@ static void op_line_copy (struct op *op, char *line)
         op->done = a;
         op->total = b;
         if (op->kind == OP_STAGE && !op->cancelled
-            && now - op->last_sent >= PROGRESS_INTERVAL) {
-            op->last_sent = now;
-            ctlconn_send (st->nd, json_pack ("{s:s s:I s:I s:I}", "op",
-                                             "stage_progress", "id",
-                                             (json_int_t)op->id, "done",
-                                             (json_int_t)a, "total",
-                                             (json_int_t)b));
-        }
+            && now - op->last_sent >= PROGRESS_INTERVAL)
+            send_progress (op, a, b);
     } else if (sscanf (line, "OK %199s %" SCNu64, key, &a) == 2) {
         for (i = 0; i < op->nds; i++) {
             struct ds *d = &op->ds[i];
@@ -1102,12 +1124,29 @@ void stage_add_running (struct noded *nd, json_t *ids)
             json_array_append_new (ids, json_integer ((json_int_t)op->id));
 }
 
+/* The jobs this node holds staged data or a copy for. */
+static json_t *staging_ids (struct stage *st)
+{
+    json_t *ids = json_array (), *v;
+    const char *key;
+    struct op *op;
+
+    json_object_foreach (st->staged, key, v)
+        json_array_append_new (ids, json_integer (json_integer_value (
+                                        json_object_get (v, "id"))));
+    for (op = st->ops; op; op = op->next)
+        if (op->kind == OP_STAGE && !op->cancelled) /* none staged yet */
+            json_array_append_new (ids, json_integer ((json_int_t)op->id));
+    return ids;
+}
+
 void stage_register_info (struct noded *nd, json_t *msg)
 {
     struct cache_stats cs;
 
     if (!nd->stage)
         return;
+    json_object_set_new (msg, "staging", staging_ids (nd->stage));
     cache_get_stats (nd->stage->cache, &cs);
     json_object_set_new (msg, "cache", cache_keys (nd->stage->cache));
     json_object_set_new (msg, "cache_stats",

@@ -26,6 +26,7 @@ struct op {
     uid_t uid;
     gid_t gid;
     int index, count;
+    int attempt;            /* stage: the job's run it is for (its restarts) */
     json_t *msg;            /* the request, or the job's spec (stage-out) */
     struct ds *ds;
     size_t nds;
