@@ -14,19 +14,20 @@ test_expect_success 'start 2 nodes of 2 CPUs' '
 test_expect_success 'aios-queue --watch shows the snapshot, then each change' '
 	aios-queue --watch >watch.out 2>&1 &
 	echo $! >watch.pid &&
+	test_when_finished "kill \$(cat watch.pid)" &&
 	aios_wait_for 10 grep -q "node  node2 IDLE 0/2 CPUs" watch.out &&
 	id=$(aios-submit --parsable -J watched --wrap "sleep 1") &&
 	aios_wait_state $id COMPLETED &&
 	aios_wait_for 10 grep -q "job   $id watched root COMPLETED node1" watch.out &&
 	grep "job   $id watched root RUNNING node1" watch.out &&
-	grep "node  node1 MIXED 1/2 CPUs" watch.out &&
-	kill $(cat watch.pid)
+	grep "node  node1 MIXED 1/2 CPUs" watch.out
 '
 
 test_expect_success 'aios-queue --watch --json: one event per line, filtered by -j' '
 	id=$(aios-submit --parsable -H --wrap true) &&
 	{ aios-queue --watch --json -j $id >watch.json 2>&1 & } &&
 	echo $! >watch.pid &&
+	test_when_finished "kill \$(cat watch.pid) 2>/dev/null; true" &&
 	aios_wait_for 10 grep -q "\"event\": *\"snapshot\"" watch.json &&
 	aios-control release $id &&
 	aios_wait_state $id COMPLETED &&

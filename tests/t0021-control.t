@@ -185,11 +185,20 @@ test_expect_success 'a running job: a lower time limit ends it, a higher one let
 	grep "^aios-control: job $a is RUNNING: its Name can only be changed while it is pending$" err &&
 	aios-control update job $a TimeLimit=0:01 &&
 	aios_wait_state $a TIMEOUT &&
-	b=$(aios-submit --parsable -t 0:05 -o b.out --wrap "sleep 7; echo done") &&
+	cat >b.sh <<-\EOT &&
+	#!/bin/sh
+	# past the first limit (10 s), once the new one is set
+	t0=$(date +%s)
+	while [ ! -e go ]; do sleep 0.1; done
+	while [ $(($(date +%s) - t0)) -lt 12 ]; do sleep 0.2; done
+	echo done
+	EOT
+	b=$(aios-submit --parsable -t 0:10 -o b.out b.sh) &&
 	aios_wait_state $b RUNNING &&
 	aios-control update job $b TimeLimit=2:00 &&
 	test "$(job_field $b %l)" = 2:00 &&
-	aios_wait_state $b COMPLETED &&
+	touch go &&
+	aios_wait_state $b COMPLETED 30 &&
 	grep done b.out
 '
 

@@ -60,6 +60,7 @@ test_expect_success 'two stage-ins that would share one AIOS_DATASET_ variable a
 
 test_expect_success 'a 2-node job gets one shard per node, STAGING first' '
 	{ aios-queue --watch --json >watch.log & echo $! >watch.pid; } &&
+	test_when_finished "kill \$(cat watch.pid) 2>/dev/null; true" &&
 	cat >shards.sh <<-EOT &&
 	#!/bin/sh
 	aios-run -N 2 -n 2 --mpi=none sh -c "cp \\"\\\$AIOS_DATASET_BLOBZ\\" \\"$PWD/shard-\\\$AIOS_NODEID.h5\\"; echo \\\$AIOS_DATASET_BLOBZ"
