@@ -414,15 +414,6 @@ static void layout_destroy (struct layout *l)
     free (l);
 }
 
-/* Text from jobs (names, reasons) with control characters shown as '?'. */
-static void print_safe (const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        putchar ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-}
-
 /* Call fn for each line: every job, each followed by its steps. */
 typedef void (*line_f) (struct layout *lay, const struct query *q,
                         const struct line *l);
@@ -466,20 +457,20 @@ static void print_cell (const struct query *q, const struct column *c,
     int pad;
 
     if (q->sep) {
-        print_safe (s, len);
+        cli_put_clean (stdout, s, len);
         if (!last || q->trailing_sep)
             putchar (q->sep);
         return;
     }
     if (c->fixed && (int)len > c->width) {
-        print_safe (s, (size_t)c->width - 1);
+        cli_put_clean (stdout, s, (size_t)c->width - 1);
         putchar ('+');
         len = (size_t)c->width;
     } else {
         pad = c->width - (int)len;
         if (c->field->right && pad > 0 && !(last && len == 0))
             printf ("%*s", pad, "");
-        print_safe (s, len);
+        cli_put_clean (stdout, s, len);
         if (!c->field->right && pad > 0 && !last)
             printf ("%*s", pad, "");
         len = (size_t)c->width;

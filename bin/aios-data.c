@@ -127,6 +127,15 @@ struct table {
     char **cells;   /* row-major, header first */
 };
 
+/* A copy of text from a file or another user, control characters as '?'. */
+static char *clean_dup (const char *s)
+{
+    char *d = cli_xstrdup (s);
+
+    cli_clean (d, d, strlen (d) + 1); /* in place */
+    return d;
+}
+
 static void table_row (struct table *t, const char *const *cells)
 {
     int i;
@@ -137,7 +146,7 @@ static void table_row (struct table *t, const char *const *cells)
             cli_die ("out of memory");
     }
     for (i = 0; i < t->ncol; i++)
-        t->cells[t->nrow * t->ncol + i] = cli_xstrdup (cells[i]);
+        t->cells[t->nrow * t->ncol + i] = clean_dup (cells[i]);
     t->nrow++;
 }
 
@@ -286,7 +295,11 @@ static void show_object (const char *title, json_t *obj)
     printf ("%s:\n", title);
     json_object_foreach (obj, key, v) {
         s = fmt_json (v);
-        printf ("  %s = %s\n", key, s);
+        fputs ("  ", stdout);
+        cli_put_clean (stdout, key, strlen (key));
+        fputs (" = ", stdout);
+        cli_put_clean (stdout, s, strlen (s));
+        putchar ('\n');
         free (s);
     }
 }
@@ -320,12 +333,13 @@ static void show_datasets (json_t *list)
 static void show_record (json_t *rec, enum catalog_kind kind)
 {
     json_t *contents = json_object_get (rec, "contents");
-    char size[32], created[40];
+    char size[32], created[40], path[4096];
     long long bytes = cli_jint (rec, "size");
 
     printf ("%s %s:%lld\n", kind == CATALOG_MODEL ? "Model" : "Dataset",
             cli_jstr (rec, "name", "?"), cli_jint (rec, "version"));
-    printf ("  File:     %s\n", cli_jstr (rec, "file", "?"));
+    printf ("  File:     %s\n", cli_clean (cli_jstr (rec, "file", "?"), path,
+                                             sizeof (path)));
     printf ("  Size:     %s (%lld bytes)\n",
             fmt_bytes ((uint64_t)bytes, size, sizeof (size)), bytes);
     printf ("  SHA256:   %s\n", cli_jstr (rec, "sha256", "?"));
@@ -333,7 +347,8 @@ static void show_record (json_t *rec, enum catalog_kind kind)
                                           sizeof (created)));
     printf ("  Owner:    %s (uid %lld)\n", cli_jstr (rec, "owner", "?"),
             cli_jint (rec, "uid"));
-    printf ("  Source:   %s\n", cli_jstr (rec, "source", "?"));
+    printf ("  Source:   %s\n", cli_clean (cli_jstr (rec, "source", "?"), path,
+                                             sizeof (path)));
     show_object ("Provenance", json_object_get (rec, "provenance"));
     show_object ("Attributes", json_object_get (contents, "attributes"));
     show_datasets (json_object_get (contents, "datasets"));

@@ -509,16 +509,6 @@ static void layout_fit (struct layout *l, json_t *jobs, double now, bool header)
     }
 }
 
-/* Text from jobs (names, reasons) with control characters shown as '?',
- * so that a job name cannot drive the terminal. */
-static void print_safe (const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        putchar ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-}
-
 /* One line: a job's, or the header when job is NULL.  A left-justified
  * last column is not padded. */
 static void layout_print (const struct layout *l, json_t *job, double now)
@@ -539,7 +529,7 @@ static void layout_print (const struct layout *l, json_t *job, double now)
         if (!it->right && i == l->n - 1)
             pad = 0;
         printf ("%*s", it->right ? pad : 0, "");
-        print_safe (s, len);
+        cli_put_clean (stdout, s, len);
         printf ("%*s", it->right ? 0 : pad, "");
     }
     putchar ('\n');
@@ -850,7 +840,7 @@ static void print_why (json_t *r)
     json_array_foreach (a, i, v)
         printf ("  Unavailable node: %s (%s%s%s)\n", cli_jstr (v, "name", "?"),
                 cli_jstr (v, "state", "?"), json_object_get (v, "reason") ? ": " : "",
-                cli_jstr (v, "reason", ""));
+                cli_clean (cli_jstr (v, "reason", ""), buf, sizeof (buf)));
     est = jreal (r, "est_start");
     if (est > 0) {
         long delta = (long)(est - now);
@@ -954,7 +944,9 @@ static void watch_line (const char *what, const char *text)
 
     localtime_r (&now, &tm);
     strftime (stamp, sizeof (stamp), "%H:%M:%S", &tm);
-    printf ("%s %-5s %s\n", stamp, what, text);
+    printf ("%s %-5s ", stamp, what);
+    cli_put_clean (stdout, text, strlen (text)); /* names and reasons */
+    putchar ('\n');
 }
 
 static void watch_job (json_t *job)

@@ -144,6 +144,33 @@ long long cli_jint (json_t *o, const char *key)
     return (long long)json_integer_value (json_object_get (o, key));
 }
 
+static bool is_control (char c)
+{
+    return (unsigned char)c < ' ' || c == 0x7f;
+}
+
+const char *cli_clean (const char *s, char *buf, size_t len)
+{
+    size_t i;
+
+    for (i = 0; s[i] && !is_control (s[i]); i++)
+        ;
+    if (!s[i] || len == 0)
+        return s;
+    for (i = 0; s[i] && i + 1 < len; i++)
+        buf[i] = is_control (s[i]) ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+void cli_put_clean (FILE *f, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        putc (is_control (s[i]) ? '?' : s[i], f);
+}
+
 void cli_print_json (const char *key, json_t *array)
 {
     json_t *out = key ? json_pack ("{s:i s:O}", "version", 1, key, array)

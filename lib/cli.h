@@ -51,6 +51,13 @@ json_t *cli_export_env (const char *export, const char *const *skip);
  * ("stdin" with base64 data, or "stdin_eof", which clears *open). */
 json_t *cli_stdin_frame (int fd, bool *open);
 
+/* Text that others wrote (job names, reasons, file attributes) with control
+ * characters shown as '?', so that it cannot drive the terminal:
+ * cli_clean gives s itself when it is clean, else a copy in buf (cut to
+ * len; buf may be s itself); cli_put_clean writes len bytes of s to f. */
+const char *cli_clean (const char *s, char *buf, size_t len);
+void cli_put_clean (FILE *f, const char *s, size_t len);
+
 /* {"version": 1, key: array}; key NULL: the object array plus a version. */
 void cli_print_json (const char *key, json_t *array);
 

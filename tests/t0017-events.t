@@ -23,6 +23,16 @@ test_expect_success 'aios-queue --watch shows the snapshot, then each change' '
 	grep "node  node1 MIXED 1/2 CPUs" watch.out
 '
 
+test_expect_success 'aios-queue --watch shows control characters in names as ?' '
+	esc=$(printf "\033") &&
+	id=$(aios-submit --parsable -H -J "x${esc}[2Jy" --wrap true) &&
+	test_when_finished "aios-cancel $id" &&
+	{ aios-queue --watch -j $id >esc.out 2>&1 & echo $! >esc.pid; } &&
+	test_when_finished "kill \$(cat esc.pid)" &&
+	aios_wait_for 10 grep -q "x?\[2Jy" esc.out &&
+	! grep -q "$esc" esc.out
+'
+
 test_expect_success 'aios-queue --watch --json: one event per line, filtered by -j' '
 	id=$(aios-submit --parsable -H --wrap true) &&
 	{ aios-queue --watch --json -j $id >watch.json 2>&1 & } &&

@@ -121,6 +121,16 @@ test_expect_success 'show: the record and the contents' '
 	aios-data show blobs:latest | head -n 1 | grep "^Dataset blobs:2$"
 '
 
+test_expect_success 'show prints control characters in the source path as ?' '
+	esc=$(printf "\033") &&
+	cp blobs2.h5 "x${esc}[2Jy.h5" &&
+	aios-data import "x${esc}[2Jy.h5" --name esc &&
+	test_when_finished "aios-data rm esc" &&
+	aios-data show esc >out && cat out &&
+	grep "^  Source:   .*/x?\[2Jy.h5$" out &&
+	! grep -q "$esc" out
+'
+
 test_expect_success JQ 'show --json: shapes, types, chunks, compression, attributes' '
 	aios-data show blobs:1 --json >show.json &&
 	test "$(field .dataset.version show.json)" = 1 &&

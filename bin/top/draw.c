@@ -116,7 +116,7 @@ static void put (int y, int x, int w, const char *s)
     char buf[1024];
 
     if (w > 0 && x < COLS)
-        mvaddnstr (y, x, view_clean (s, buf, sizeof (buf)), w < COLS - x ? w : COLS - x);
+        mvaddnstr (y, x, cli_clean (s, buf, sizeof (buf)), w < COLS - x ? w : COLS - x);
 }
 
 static void fill_row (int y, attr_t a)

@@ -49,7 +49,7 @@ static void table (const struct top *t, FILE *f, enum pane p, int ncol, cell_f c
     for (i = 0; i < n; i++)
         for (c = 0; c < ncol; c++)
             fprintf (f, "%-*s%s", c < ncol - 1 ? w[c] : 0,
-                     view_clean (cell (t, i, c, buf, sizeof (buf)), clean,
+                     cli_clean (cell (t, i, c, buf, sizeof (buf)), clean,
                                  sizeof (clean)),
                      c < ncol - 1 ? " " : "\n");
 }

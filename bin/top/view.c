@@ -132,20 +132,6 @@ const char *view_node_cell (const struct top_node *n, int col, char *buf,
     return "";
 }
 
-const char *view_clean (const char *s, char *buf, size_t len)
-{
-    size_t i;
-
-    for (i = 0; s[i]; i++)
-        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
-            break;
-    if (!s[i] || len == 0)
-        return s;
-    for (i = 0; s[i] && i + 1 < len; i++)
-        buf[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    return buf;
-}
 
 /* --- filter ----------------------------------------------------------------- */
 

@@ -65,10 +65,6 @@ const char *view_job_cell (const struct top_job *j, int col, double now,
 const char *view_node_cell (const struct top_node *n, int col, char *buf,
                             size_t len);
 
-/* s with every control character replaced by '?' (job names and reasons
- * come from users: nothing they hold may move the cursor or reach the
- * terminal raw).  Returns s when it is clean, else buf. */
-const char *view_clean (const char *s, char *buf, size_t len);
 
 /* -1 with err for a filter that cannot be used (unknown key); empty clears. */
 int view_set_filter (struct view *v, const char *text, aios_error_t *err);
