@@ -560,18 +560,11 @@ typedef json_t *(*item_f) (const char *item);
 static json_t *item_job (const char *s)
 {
     aios_error_t err;
-    const char *us = strchr (s, '_');
-    char id[32];
-    long v;
+    long id, task;
 
-    if (us && (size_t)(us - s) < sizeof (id)) {
-        snprintf (id, sizeof (id), "%.*s", (int)(us - s), s);
-        if (parse_long (id, 1, LONG_MAX, &v, &err) == 0
-            && parse_long (us + 1, 0, AIOS_ARRAY_MAX_ID, &v, &err) == 0)
-            return json_string (s);
-    } else if (!us && parse_long (s, 1, LONG_MAX, &v, &err) == 0)
-        return json_string (s);
-    cli_usage_error ("invalid job id \"%s\" (expected ID or ID_TASK)", s);
+    if (parse_job_ref (s, &id, &task, &err) < 0)
+        cli_usage_error ("%s", err.text);
+    return json_string (s);
 }
 
 static json_t *item_string (const char *s)

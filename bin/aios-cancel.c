@@ -74,23 +74,16 @@ static void add_id (struct cancel *k, const char *arg)
 {
     aios_error_t err;
     long id, task;
-    const char *us = strchr (arg, '_');
 
-    if (us) {
-        char head[32];
-        snprintf (head, sizeof (head), "%.*s", (int)(us - arg), arg);
-        if (parse_long (head, 1, LONG_MAX, &id, &err) < 0
-            || parse_long (us + 1, 0, AIOS_ARRAY_MAX_ID, &task, &err) < 0)
-            cli_usage_error ("invalid job id \"%s\" (expected ID or "
-                             "ARRAYID_TASK)", arg);
+    if (parse_job_ref (arg, &id, &task, &err) < 0)
+        cli_usage_error ("%s", err.text);
+    if (task >= 0) {
         if ((!k->tasks && !(k->tasks = json_array ()))
             || json_array_append_new (k->tasks, json_pack ("[I I]", (json_int_t)id,
                                                            (json_int_t)task)) < 0)
             cli_die ("out of memory");
         return;
     }
-    if (parse_long (arg, 1, LONG_MAX, &id, &err) < 0)
-        cli_usage_error ("invalid job id \"%s\"", arg);
     if ((!k->ids && !(k->ids = json_array ()))
         || json_array_append_new (k->ids, json_integer ((json_int_t)id)) < 0)
         cli_die ("out of memory");

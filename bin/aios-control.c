@@ -63,13 +63,19 @@ static int call (json_t *req)
     return rc;
 }
 
+/* ID, or ID_TASK (whose id the controller is asked for) */
 static long job_id (const char *s)
 {
     aios_error_t err;
-    long id;
+    long id, task;
 
-    if (parse_long (s, 1, LONG_MAX, &id, &err) < 0)
-        cli_usage_error ("invalid job id \"%s\"", s);
+    if (parse_job_ref (s, &id, &task, &err) < 0)
+        cli_usage_error ("%s", err.text);
+    if (task >= 0) {
+        struct aios_client *c = cli_connect ();
+        id = cli_job_id (c, NULL, s);
+        aios_client_close (c);
+    }
     return id;
 }
 

@@ -19,7 +19,8 @@ static const char *usage_text =
     "Usage: aios-queue [OPTIONS]\n"
     "List jobs: pending, running, and those that ended recently.\n"
     "\n"
-    "  -j, --jobs=ID[,ID...]         only these jobs\n"
+    "  -j, --jobs=ID[,ID...]         only these jobs (ID: a job, a whole array,\n"
+    "                                or ARRAYID_TASK)\n"
     "  -u, --user=USER[,USER...]     only jobs of these users\n"
     "  -t, --states=STATE[,STATE...] only jobs in these states (names such as\n"
     "                                RUNNING or codes such as R; \"all\" for\n"
@@ -84,6 +85,7 @@ enum { DEFAULT_NAME_MAX = 24 };
 
 struct query {
     json_t *ids;    /* filters sent to the controller; NULL: any */
+    json_t *tasks;  /* [ARRAYID, TASK] pairs (-j ID_TASK) */
     json_t *users;
     json_t *states;
     const char *partition;
@@ -91,8 +93,8 @@ struct query {
     bool noheader;
     bool json;
     bool start;
-    long why;       /* job id, 0 = none */
-    long steps;     /* job id, 0 = none */
+    const char *why;    /* ID or ID_TASK, NULL = none */
+    const char *steps;
     bool watch;
     bool stats;
     bool array;     /* -r: one row per array task */
@@ -605,14 +607,39 @@ static void print_table (const struct query *q, json_t *jobs, double now)
 
 typedef json_t *(*item_f) (const char *item);
 
-static json_t *item_id (const char *s)
+/* -j: IDs (jobs, or whole arrays) and ID_TASKs (one task each). */
+static void add_ids (struct query *q, const char *list)
+{
+    char *copy = cli_xstrdup (list), *save = NULL, *tok;
+    aios_error_t err;
+    long id, task;
+
+    for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        json_t **arr = &q->ids, *v;
+        if (parse_job_ref (tok, &id, &task, &err) < 0)
+            cli_usage_error ("--jobs: %s", err.text);
+        if (task >= 0) {
+            arr = &q->tasks;
+            v = json_pack ("[I I]", (json_int_t)id, (json_int_t)task);
+        } else
+            v = json_integer ((json_int_t)id);
+        if ((!*arr && !(*arr = json_array ())) || json_array_append_new (*arr, v) < 0)
+            cli_die ("out of memory");
+    }
+    free (copy);
+    if (!q->ids && !q->tasks)
+        cli_usage_error ("--jobs: empty list \"%s\"", list);
+}
+
+/* --why and --steps: checked here, a task's id asked for later */
+static const char *one_id (const char *opt, const char *s)
 {
     aios_error_t err;
-    long id;
+    long id, task;
 
-    if (parse_long (s, 1, LONG_MAX, &id, &err) < 0)
-        cli_usage_error ("invalid job id \"%s\"", s);
-    return json_integer ((json_int_t)id);
+    if (parse_job_ref (s, &id, &task, &err) < 0)
+        cli_usage_error ("%s: %s", opt, err.text);
+    return s;
 }
 
 static json_t *item_user (const char *s)
@@ -667,7 +694,7 @@ static void states_all (json_t **states)
 static void apply_option (struct query *q, int c, const char *arg)
 {
     switch (c) {
-    case 'j': add_items (&q->ids, "--jobs", arg, item_id); break;
+    case 'j': add_ids (q, arg); break;
     case 'u': add_items (&q->users, "--user", arg, item_user); break;
     case 't': add_items (&q->states, "--states", arg, item_state); break;
     case 'p': q->partition = arg; break;
@@ -678,18 +705,8 @@ static void apply_option (struct query *q, int c, const char *arg)
     case OPT_START: q->start = true; break;
     case OPT_STATS: q->stats = true; break;
     case OPT_WATCH: q->watch = true; break;
-    case OPT_STEPS: {
-        aios_error_t err;
-        if (parse_long (arg, 1, LONG_MAX, &q->steps, &err) < 0)
-            cli_usage_error ("--steps: invalid job id \"%s\"", arg);
-        break;
-    }
-    case OPT_WHY: {
-        aios_error_t err;
-        if (parse_long (arg, 1, LONG_MAX, &q->why, &err) < 0)
-            cli_usage_error ("--why: invalid job id \"%s\"", arg);
-        break;
-    }
+    case OPT_STEPS: q->steps = one_id ("--steps", arg); break;
+    case OPT_WHY: q->why = one_id ("--why", arg); break;
     case OPT_HELP: fputs (usage_text, stdout); exit (CLI_OK);
     case 'V': cli_version ();
     }
@@ -758,6 +775,7 @@ static json_t *queue_request (const struct query *q)
     }
 
     if (!req || (q->ids && json_object_set (req, "ids", q->ids) < 0)
+        || (q->tasks && json_object_set (req, "tasks", q->tasks) < 0)
         || (q->users && json_object_set (req, "users", q->users) < 0)
         || (q->states && json_object_set (req, "states", q->states) < 0)
         || (q->partition
@@ -894,7 +912,9 @@ static int run_single (const struct query *q, const char *op)
     json_t *req = proto_request (op, 0), *rep;
 
     if (q->why || q->steps)
-        json_object_set_new (req, "id", json_integer (q->why ? q->why : q->steps));
+        json_object_set_new (req, "id", json_integer (cli_job_id (
+                                 c, q->why ? "--why" : "--steps",
+                                 q->why ? q->why : q->steps)));
     rep = cli_rpc (c, req);
     json_object_del (rep, "seq");
     if (q->json)
@@ -928,9 +948,29 @@ static bool in_list (json_t *list, json_t *v)
 }
 
 /* Does job pass the -j/-u/-t/-p filters? */
+/* -j: the job, every task of an array by its id, or one task. */
+static bool id_matches (const struct query *q, json_t *job)
+{
+    long long id = cli_jint (job, "id"), aid = cli_jint (job, "array_job_id");
+    long long task = cli_jint (job, "array_task_id");
+    size_t i;
+    json_t *v;
+
+    if (!q->ids && !q->tasks)
+        return true;
+    json_array_foreach (q->ids, i, v)
+        if (json_integer_value (v) == id || (aid > 0 && json_integer_value (v) == aid))
+            return true;
+    json_array_foreach (q->tasks, i, v)
+        if (aid > 0 && json_integer_value (json_array_get (v, 0)) == aid
+            && json_integer_value (json_array_get (v, 1)) == task)
+            return true;
+    return false;
+}
+
 static bool job_matches (const struct query *q, json_t *job)
 {
-    return in_list (q->ids, json_object_get (job, "id"))
+    return id_matches (q, job)
         && in_list (q->users, json_object_get (job, "user"))
         && in_list (q->states, json_object_get (job, "state"))
         && (!q->partition || !strcmp (cli_jstr (job, "partition", ""), q->partition));
@@ -951,10 +991,15 @@ static void watch_line (const char *what, const char *text)
 
 static void watch_job (json_t *job)
 {
-    char buf[512];
+    char buf[512], id[48];
     const char *where = cli_jstr (job, "nodelist", NULL);
 
-    snprintf (buf, sizeof (buf), "%lld %s %s %s %s%s%s", cli_jint (job, "id"),
+    if (cli_jint (job, "array_job_id") > 0) /* a task, as squeue names it */
+        snprintf (id, sizeof (id), "%lld_%lld", cli_jint (job, "array_job_id"),
+                  cli_jint (job, "array_task_id"));
+    else
+        snprintf (id, sizeof (id), "%lld", cli_jint (job, "id"));
+    snprintf (buf, sizeof (buf), "%s %s %s %s %s%s%s", id,
               cli_jstr (job, "name", "?"), cli_jstr (job, "user", "?"),
               cli_jstr (job, "state", "?"), where ? where : "(",
               where ? "" : cli_jstr (job, "reason", "None"), where ? "" : ")");
@@ -980,7 +1025,16 @@ static int run_watch (const struct query *q)
 
     if (q->ids)
         json_object_set (req, "ids", q->ids);
+    if (q->tasks)
+        json_object_set (req, "tasks", q->tasks);
     msg = cli_rpc (c, req);
+    {   /* the -u/-t/-p filters apply to the snapshot too */
+        json_t *jobs = json_array ();
+        json_array_foreach (json_object_get (msg, "jobs"), i, v)
+            if (job_matches (q, v))
+                json_array_append (jobs, v);
+        json_object_set_new (msg, "jobs", jobs);
+    }
     if (q->json) {
         json_object_del (msg, "seq");
         json_object_set_new (msg, "event", json_string ("snapshot"));
@@ -990,8 +1044,7 @@ static int run_watch (const struct query *q)
         json_array_foreach (json_object_get (msg, "nodes"), i, v)
             watch_node (v);
         json_array_foreach (json_object_get (msg, "jobs"), i, v)
-            if (job_matches (q, v))
-                watch_job (v);
+            watch_job (v);
     }
     json_decref (msg);
     fflush (stdout);

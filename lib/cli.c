@@ -8,6 +8,7 @@
 
 #include "b64.h"
 #include "cli.h"
+#include "parse.h"
 #include "proto.h"
 
 static const char *prog = "aios";
@@ -112,6 +113,30 @@ json_t *cli_rpc (struct aios_client *c, json_t *req)
     if (!rep)
         cli_die ("%s", err.text);
     return rep;
+}
+
+long cli_job_id (struct aios_client *c, const char *what, const char *s)
+{
+    aios_error_t err;
+    long id, task;
+    json_t *req, *rep, *jobs;
+
+    if (parse_job_ref (s, &id, &task, &err) < 0)
+        cli_usage_error ("%s%s%s", what ? what : "", what ? ": " : "", err.text);
+    if (task < 0)
+        return id;
+    req = proto_request ("queue", 0);
+    if (!req || json_object_set_new (req, "tasks", json_pack ("[[I I]]", (json_int_t)id,
+                                                              (json_int_t)task)) < 0
+        || json_object_set_new (req, "fields", json_pack ("[s]", "id")) < 0)
+        cli_die ("out of memory");
+    rep = cli_rpc (c, req);
+    jobs = json_object_get (rep, "jobs");
+    if (json_array_size (jobs) != 1)
+        cli_die ("job %s: no such array task", s);
+    id = (long)cli_jint (json_array_get (jobs, 0), "id");
+    json_decref (rep);
+    return id;
 }
 
 void *cli_xmalloc (size_t n)

@@ -37,6 +37,11 @@ struct aios_client *cli_try_connect (aios_error_t *err);
 /* rpc that exits 1 with the controller's error text. */
 json_t *cli_rpc (struct aios_client *c, json_t *req);
 
+/* A job id as squeue takes it, "ID" or "ARRAYID_TASK" (what names the
+ * option, for the error), as the job's id: a task's is asked of the
+ * controller.  Exits with a usage error, or when there is no such task. */
+long cli_job_id (struct aios_client *c, const char *what, const char *s);
+
 /* Reading replies: o[key] as a string (dflt when absent or empty) or as an
  * integer (0 when absent).  Borrowed from o. */
 const char *cli_jstr (json_t *o, const char *key, const char *dflt);

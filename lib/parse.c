@@ -515,3 +515,22 @@ int parse_signal_spec (const char *s, int *sig, int *seconds, int *batch_only,
     errno = 0;
     return 0;
 }
+
+int parse_job_ref (const char *s, long *id, long *task, aios_error_t *err)
+{
+    const char *us = strchr (s, '_');
+    char head[32];
+
+    *task = -1;
+    if (!us && parse_long (s, 1, LONG_MAX, id, err) == 0)
+        return 0;
+    if (us && (size_t)(us - s) < sizeof (head)) {
+        snprintf (head, sizeof (head), "%.*s", (int)(us - s), s);
+        if (parse_long (head, 1, LONG_MAX, id, err) == 0
+            && parse_long (us + 1, 0, AIOS_ARRAY_MAX_ID, task, err) == 0)
+            return 0;
+    }
+    *task = -1;
+    return errprintf (err, "invalid job id \"%s\" (expected ID or ID_TASK)",
+                      s);
+}

@@ -58,4 +58,8 @@ int parse_signal_spec (const char *s, int *sig, int *seconds, int *batch_only,
 /* Strict integer parse of the whole string within [min, max]. */
 int parse_long (const char *s, long min, long max, long *val, aios_error_t *err);
 
+/* A job id as squeue and scancel take it: "ID" (*task = -1) or
+ * "ARRAYID_TASK" (one task of an array). */
+int parse_job_ref (const char *s, long *id, long *task, aios_error_t *err);
+
 #endif

@@ -199,4 +199,30 @@ test_expect_success 'an unsupported option is an error naming it; --ignore-unsup
 	aios_wait_state $id COMPLETED
 '
 
+test_expect_success 'ID_TASK names one task in aios-queue -j, --why, --watch and aios-control' '
+	aid=$(aios-submit --parsable -H --array=0-3 -J idt --wrap true) &&
+	test_when_finished "aios-cancel $aid" &&
+	aios-queue -h -r -j ${aid}_2,${aid}_3 -o %i >ids &&
+	printf "%s\n" ${aid}_2 ${aid}_3 >expect &&
+	test_cmp expect ids &&
+	test "$(aios-queue -h -r -j $aid -o %i | wc -l)" = 4 &&
+	aios-queue --why ${aid}_2 | grep "^Job [0-9]* is PENDING" &&
+	aios-control show job ${aid}_3 | grep "\"array_task_id\": 3" &&
+	{ aios-queue --watch -j ${aid}_1 >w.out 2>&1 & echo $! >w.pid; } &&
+	test_when_finished "kill \$(cat w.pid)" &&
+	aios_wait_for 10 grep -q "job   ${aid}_1 idt .* PENDING" w.out &&
+	aios-control release ${aid}_1 &&
+	aios_wait_state ${aid}_1 COMPLETED &&
+	test "$(aios-queue -h -j ${aid}_2 -o %T)" = PENDING &&
+	aios_wait_for 10 grep -q "job   ${aid}_1 idt .* COMPLETED" w.out &&
+	! grep "${aid}_2" w.out &&
+	{ aios-queue --watch -j $aid >wa.out 2>&1 & echo $! >wa.pid; } &&
+	test_when_finished "kill \$(cat wa.pid)" &&
+	aios_wait_for 10 grep -q "job   ${aid}_3 idt .* PENDING" wa.out &&
+	test_must_fail aios-control show job ${aid}_9 2>err &&
+	grep "job ${aid}_9: no such array task" err &&
+	test_expect_code 2 aios-queue -j ${aid}_x 2>err &&
+	grep "invalid job id \"${aid}_x\" (expected ID or ID_TASK)" err
+'
+
 test_done

@@ -31,7 +31,8 @@ struct conn {
     json_int_t out_seq;     /* seq of requests we send (to nodes) */
     bool closing;           /* flush then close */
     bool subscriber;        /* gets the event stream */
-    json_t *sub_ids;        /* only these jobs' events, or NULL */
+    json_t *sub_ids;        /* only these jobs' (or arrays') events, */
+    json_t *sub_tasks;      /* and these tasks'; both NULL: all */
     size_t sub_grace;       /* its snapshot's size: not counted as backlog */
     struct conn *next;
     struct conn *prev;

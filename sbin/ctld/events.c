@@ -107,14 +107,17 @@ void events_node (struct ctld *ctld, struct node *n)
     ctld_dirty (ctld);
 }
 
-/* Does c want events of job id? */
-static bool wants (const struct conn *c, uint64_t id)
+/* Does c want events of job id (gone from the table: by its id alone)? */
+static bool wants (struct ctld *ctld, const struct conn *c, uint64_t id)
 {
+    const struct job *job;
     size_t i;
     json_t *v;
 
-    if (!c->sub_ids)
+    if (!c->sub_ids && !c->sub_tasks)
         return true;
+    if ((job = jobtab_lookup (ctld->jobs, id)))
+        return job_named_by (job, c->sub_ids, c->sub_tasks);
     json_array_foreach (c->sub_ids, i, v)
         if ((uint64_t)json_integer_value (v) == id)
             return true;
@@ -136,8 +139,8 @@ static void broadcast (struct ctld *ctld, json_t *msg, uint64_t id, bool jobs_on
     for (c = ctld->conns; c; c = next) {
         struct evbuffer *out;
         next = c->next;
-        if (!c->subscriber || c->closing || (id && !wants (c, id))
-            || (jobs_only && c->sub_ids))
+        if (!c->subscriber || c->closing || (id && !wants (ctld, c, id))
+            || (jobs_only && (c->sub_ids || c->sub_tasks)))
             continue;
         out = bufferevent_get_output (c->bev);
         if (evbuffer_get_length (out)
@@ -234,12 +237,14 @@ void events_tick (struct ctld *ctld)
 void events_subscribe (struct conn *c, json_t *req, json_int_t seq)
 {
     struct ctld *ctld = c->ctld;
-    json_t *ids = json_object_get (req, "ids"), *jobs, *nodes, *rep;
+    json_t *ids = json_object_get (req, "ids"), *tasks = json_object_get (req, "tasks");
+    json_t *jobs, *nodes, *rep;
     size_t i;
     int k;
 
-    if (ids && !json_is_array (ids)) {
-        conn_error (c, seq, EPROTO, "subscribe: \"ids\" must be an array of job ids");
+    if ((ids && !json_is_array (ids)) || (tasks && !json_is_array (tasks))) {
+        conn_error (c, seq, EPROTO, "subscribe: \"ids\" and \"tasks\" must be "
+                    "arrays (of job ids, and of [ARRAYID, TASK])");
         return;
     }
     if (c->subscriber) {
@@ -250,16 +255,10 @@ void events_subscribe (struct conn *c, json_t *req, json_int_t seq)
     nodes = json_array ();
     for (i = 0; jobs && i < jobtab_count (ctld->jobs); i++) {
         struct job *job = jobtab_at (ctld->jobs, i);
-        size_t j;
-        json_t *v;
-        bool in = !ids;
-        json_array_foreach (ids, j, v)
-            if ((uint64_t)json_integer_value (v) == job->id)
-                in = true;
-        if (in)
+        if (job_named_by (job, ids, tasks))
             json_array_append_new (jobs, job_to_json (job, NULL, 0));
     }
-    for (k = 0; nodes && !ids && k < nodetab_count (ctld->nodes); k++)
+    for (k = 0; nodes && !ids && !tasks && k < nodetab_count (ctld->nodes); k++)
         json_array_append_new (nodes, node_to_json (nodetab_at (ctld->nodes, k)));
     rep = json_pack ("{s:I s:s s:f s:f s:s s:s s:o s:o s:o}", "seq", seq,
                      "cluster", ctld->conf->cluster, "uptime",
@@ -278,6 +277,7 @@ void events_subscribe (struct conn *c, json_t *req, json_int_t seq)
         - c->sub_grace;
     c->subscriber = true;
     c->sub_ids = ids ? json_incref (ids) : NULL;
+    c->sub_tasks = tasks ? json_incref (tasks) : NULL;
     ctld->subscribers++;
 }
 
@@ -288,7 +288,8 @@ void events_unsubscribe (struct conn *c)
         c->ctld->subscribers--;
     }
     json_decref (c->sub_ids);
-    c->sub_ids = NULL;
+    json_decref (c->sub_tasks);
+    c->sub_ids = c->sub_tasks = NULL;
 }
 
 void events_destroy (struct ctld *ctld)

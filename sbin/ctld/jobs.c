@@ -657,6 +657,25 @@ bool jobtab_is_array (struct jobtab *jt, uint64_t id, int *count)
     return true;
 }
 
+bool job_named_by (const struct job *job, json_t *ids, json_t *tasks)
+{
+    size_t i;
+    json_t *v;
+
+    if (!ids && !tasks)
+        return true;
+    json_array_foreach (ids, i, v)
+        if ((uint64_t)json_integer_value (v) == job->id
+            || (job->array_job_id && (uint64_t)json_integer_value (v) == job->array_job_id))
+            return true;
+    json_array_foreach (tasks, i, v)
+        if (job->array_job_id
+            && (uint64_t)json_integer_value (json_array_get (v, 0)) == job->array_job_id
+            && json_integer_value (json_array_get (v, 1)) == job->array_task_id)
+            return true;
+    return false;
+}
+
 struct job *jobtab_array_task (struct jobtab *jt, uint64_t array_id, int task)
 {
     int count, k;

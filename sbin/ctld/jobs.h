@@ -128,6 +128,9 @@ int jobtab_add (struct jobtab *jt, struct job *job);
 struct job *jobtab_lookup (struct jobtab *jt, uint64_t id);
 /* Task task of array array_id (ids array_id ... array_id + count - 1). */
 struct job *jobtab_array_task (struct jobtab *jt, uint64_t array_id, int task);
+/* Is job one that a request's "ids" (jobs, or every task of an array by
+ * its id) or "tasks" ([ARRAYID, TASK] pairs) name?  Both NULL: any. */
+bool job_named_by (const struct job *job, json_t *ids, json_t *tasks);
 /* Is id an array's id with its first task still in the table?  *count gets
  * the number of tasks. */
 bool jobtab_is_array (struct jobtab *jt, uint64_t id, int *count);

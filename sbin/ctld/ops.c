@@ -545,21 +545,17 @@ out:
 
 /* --- queue, nodes, wait, ping --------------------------------------------- */
 
-static bool queue_match (const struct job *job, json_t *ids, json_t *users,
-                         json_t *states, const char *partition)
+/* ids: jobs, or every task of an array; tasks: [ARRAYID, TASK] pairs. */
+static bool queue_match (const struct job *job, json_t *ids, json_t *tasks,
+                         json_t *users, json_t *states, const char *partition)
 {
     size_t i;
     json_t *v;
     bool hit;
 
-    if (json_array_size (ids) > 0) {
-        hit = false;
-        json_array_foreach (ids, i, v)
-            hit |= (uint64_t)json_integer_value (v) == job->id
-                   || (uint64_t)json_integer_value (v) == job->array_job_id;
-        if (!hit)
-            return false;
-    }
+    if (json_array_size (ids) + json_array_size (tasks) > 0
+        && !job_named_by (job, ids, tasks))
+        return false;
     if (json_array_size (users) > 0) {
         hit = false;
         json_array_foreach (users, i, v)
@@ -626,15 +622,16 @@ static bool wants_estimates (const int *fields, int nfields)
 
 static void op_queue (struct conn *c, json_t *req, json_int_t seq)
 {
-    json_t *ids = NULL, *users = NULL, *states = NULL, *names = NULL, *jobs;
+    json_t *ids = NULL, *tasks = NULL, *users = NULL, *states = NULL, *names = NULL;
+    json_t *jobs;
     const char *partition = NULL;
     aios_error_t err = { "" };
     int *fields, nfields;
     size_t i;
 
-    if (proto_unpack (req, &err, "queue", "{s?o s?o s?o s?s s?o}", "ids", &ids,
-                      "users", &users, "states", &states, "partition",
-                      &partition, "fields", &names) < 0) {
+    if (proto_unpack (req, &err, "queue", "{s?o s?o s?o s?o s?s s?o}", "ids", &ids,
+                      "tasks", &tasks, "users", &users, "states", &states,
+                      "partition", &partition, "fields", &names) < 0) {
         conn_error (c, seq, EPROTO, "%s", err.text);
         return;
     }
@@ -652,7 +649,7 @@ static void op_queue (struct conn *c, json_t *req, json_int_t seq)
     }
     for (i = 0; i < jobtab_count (c->ctld->jobs); i++) {
         struct job *job = jobtab_at (c->ctld->jobs, i);
-        if (queue_match (job, ids, users, states, partition))
+        if (queue_match (job, ids, tasks, users, states, partition))
             json_array_append_new (jobs, job_to_json (job, fields, nfields));
     }
     free (fields);
