@@ -1118,6 +1118,7 @@ int main (int argc, char **argv)
     json_decref (rep);
     aios_client_close (c);
     json_decref (q.ids);
+    json_decref (q.tasks);
     json_decref (q.users);
     json_decref (q.states);
     if (fflush (stdout) != 0 || ferror (stdout))

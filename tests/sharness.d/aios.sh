@@ -143,12 +143,14 @@ fi
 # read from the log alone.
 if [ "${verbose:-}" != t ] && type declare >/dev/null 2>&1; then
     _aios_output="$SHARNESS_TEST_DIRECTORY/$(basename "$0" .t).output"
-    if exec 3>"$_aios_output" 2>/dev/null; then
+    if { exec 3>"$_aios_output"; } 2>/dev/null; then
         exec 4>&3
         _aios_mark=0
         _aios_mark() { _aios_mark=$(wc -c <"$_aios_output"); }
         eval "_sharness_$(declare -f test_ok_)"
         test_ok_() { _aios_mark; _sharness_test_ok_ "$@"; }
+        eval "_sharness_$(declare -f test_known_broken_failure_)"
+        test_known_broken_failure_() { _aios_mark; _sharness_test_known_broken_failure_ "$@"; }
         eval "_sharness_$(declare -f test_failure_)"
         test_failure_() {
             _aios_out=$(tail -c +$((_aios_mark + 1)) "$_aios_output" | tail -n 60)
