@@ -897,10 +897,11 @@ static void print_steps (json_t *r)
     printf ("%-12s %-16s %6s %-16s %-10s %s\n", "STEPID", "NAME", "TASKS",
             "NODES", "STATE", "EXIT_CODE");
     json_array_foreach (steps, i, s) {
-        char id[48];
+        char id[48], name[64];
         snprintf (id, sizeof (id), "%lld.%lld", cli_jint (s, "job"), cli_jint (s, "step"));
         printf ("%-12s %-16.16s %6lld %-16s %-10s %lld:%lld\n", id,
-                cli_jstr (s, "name", ""), cli_jint (s, "ntasks"),
+                cli_clean (cli_jstr (s, "name", ""), name, sizeof (name)),
+                cli_jint (s, "ntasks"),
                 cli_jstr (s, "nodes", ""), cli_jstr (s, "state", "?"),
                 cli_jint (s, "exit_code"), cli_jint (s, "signal"));
     }
@@ -1087,8 +1088,8 @@ int main (int argc, char **argv)
 
     cli_init (argv[0]);
     parse_args (&q, argc, argv);
-    if (q.why && q.stats)
-        cli_usage_error ("give --why or --stats, not both");
+    if (!!q.why + !!q.steps + q.stats + q.start > 1)
+        cli_usage_error ("give one of --why, --steps, --stats and --start");
     if (q.watch && (q.why || q.stats || q.steps || q.start))
         cli_usage_error ("--watch takes no --why, --stats, --steps or --start");
     if (q.watch)

@@ -1,4 +1,5 @@
 /* aios-submit - submit a batch script to AIOS (like sbatch) */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -421,8 +422,11 @@ static bool takes_value (const char *word)
 
     if (word[0] != '-')
         return false;
-    if (word[1] != '-')
-        return word[2] == '\0' && strchr ("JNnctpGCqdboeDaAwxMmiL", word[1]) != NULL;
+    if (word[1] != '-') {
+        const char *p = isalpha ((unsigned char)word[1]) ? strchr (shortopts, word[1])
+                                                         : NULL;
+        return word[2] == '\0' && p && p[1] == ':';
+    }
     if (strchr (word, '='))
         return false;
     for (o = opts; o->name; o++) {

@@ -75,7 +75,10 @@ test_expect_success 'aios-queue --why suggests fewer nodes when that would fit' 
 test_expect_success '--why of an unknown job is an error naming it' '
 	test_must_fail aios-queue --why 9999 2>err &&
 	grep "no job 9999" err &&
-	test_expect_code 2 aios-queue --why abc
+	test_expect_code 2 aios-queue --why abc &&
+	test_expect_code 2 aios-queue --why 1 --steps 1 2>err &&
+	grep "give one of --why, --steps, --stats and --start" err &&
+	test_expect_code 2 aios-queue --stats --start
 '
 
 test_expect_success '--test-only says when and where, and submits nothing' '

@@ -73,7 +73,7 @@ test_expect_success 'cancel one task (ID_TASK), then the whole array (ID)' '
 test_expect_success 'a task over the throttle waits with JobArrayTaskLimit' '
 	a=$(aios-submit --parsable --array=0-2%1 --wrap "sleep 30") &&
 	aios_wait_for 20 sh -c "aios-queue -h -r -j $a -o \"%i %r\" | grep \"${a}_2 JobArrayTaskLimit\"" &&
-	aios-queue --why $((a + 2)) | grep JobArrayTaskLimit &&
+	aios-queue --why ${a}_2 | grep JobArrayTaskLimit &&
 	aios-cancel $a
 '
 

@@ -743,9 +743,7 @@ static void wake_cb (evutil_socket_t fd, short what, void *arg)
 static int parse_id (json_t *v, struct acct_id *k, aios_error_t *err)
 {
     const char *s = json_string_value (v);
-    unsigned long long id;
-    long task = -1;
-    char *end;
+    long id, task;
 
     errno = EINVAL;
     if (json_is_integer (v) && json_integer_value (v) > 0) {
@@ -753,14 +751,12 @@ static int parse_id (json_t *v, struct acct_id *k, aios_error_t *err)
         k->task = -1;
         return 0;
     }
-    if (!s || *s < '0' || *s > '9')
-        return errprintf (err, "acct: invalid job id %s", s ? s : "(not a string)");
-    id = strtoull (s, &end, 10);
-    if (*end == '_' && end[1] >= '0' && end[1] <= '9')
-        task = strtol (end + 1, &end, 10);
-    if (*end || id == 0 || task > AIOS_ARRAY_MAX_ID)
-        return errprintf (err, "acct: invalid job id \"%s\" (expected ID or "
-                          "ID_TASK)", s);
+    if (!s)
+        return errprintf (err, "acct: invalid job id (not a string)");
+    if (parse_job_ref (s, &id, &task, err) < 0) {
+        errprefix (err, "acct");
+        return -1;
+    }
     k->id = (uint64_t)id;
     k->task = (int)task;
     return 0;

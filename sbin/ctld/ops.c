@@ -527,13 +527,8 @@ static void op_cancel (struct conn *c, json_t *req, json_int_t seq)
         }
         for (i = 0; i < jobtab_count (c->ctld->jobs); i++) {
             struct job *job = jobtab_at (c->ctld->jobs, i);
-            const char *why;
-            if (job_state_is_final (job->state) || !cancel_match (job, &f))
-                continue;
-            if ((why = cancel_one (c, job, (int)sig, buf, sizeof (buf))))
-                json_array_append_new (errors, json_string (why));
-            else
-                json_array_append_new (done, json_integer ((json_int_t)job->id));
+            if (!job_state_is_final (job->state))
+                cancel_add (c, job, &f, (int)sig, done, errors);
         }
     }
     conn_send_committed (c, json_pack ("{s:I s:O s:O}", "seq", seq, "cancelled",

@@ -170,14 +170,7 @@ static void send_register (struct noded *nd)
 
 void ctlconn_send_completion (struct noded *nd, json_t *rec)
 {
-    json_t *msg;
-
-    if (nd->ctl_state != CTL_UP && nd->ctl_state != CTL_REGISTER)
-        return; /* goes with the next register */
-    if (!(msg = json_deep_copy (rec)))
-        return;
-    json_object_set_new (msg, "seq", json_integer (nd->seq++));
-    ctl_send (nd, msg);
+    ctlconn_send (nd, json_deep_copy (rec)); /* else with the next register */
 }
 
 void ctlconn_send (struct noded *nd, json_t *msg)

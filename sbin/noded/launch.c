@@ -569,14 +569,14 @@ static int parse_spec (json_t *j, struct spec *s, aios_error_t *err)
                       "time_limit", &s->time_limit, "kill_wait",
                       &s->kill_wait, "gpus_on_node", &s->gpus) < 0)
         return -1;
-    json_unpack (j, "{s?o s?I s?I s?I s?I s?I s?I s?I s?I s?I s?I s?s s?o s?s}",
+    json_unpack (j, "{s?o s?I s?I s?I s?I s?I s?I s?I s?I s?I s?I s?s s?o}",
                  "alloc_tasks", &s->alloc_tasks, "node_index", &s->node_index,
                  "cpus_per_task", &s->cpus_per_task, "tasks_on_node",
                  &s->tasks_on_node, "mem_mb", &s->mem_mb, "restarts",
                  &s->restarts, "array_job_id", &s->array_id, "array_task_id",
                  &s->array_task, "array_count", &s->array_count, "array_min",
                  &s->array_min, "array_max", &s->array_max, "account",
-                 &s->account, "datasets", &s->datasets, "scratch", &s->scratch);
+                 &s->account, "datasets", &s->datasets);
     s->id = (uint64_t)id;
     return 0;
 }

@@ -100,11 +100,13 @@ static int setup (struct noded *nd, aios_error_t *err)
     cg_init (nd);
     if (mkdir_p (nd->spool_dir, 0755, err) < 0)
         return -1;
-    if (stage_create (nd, err) < 0)
-        return -1;
     if (!(nd->auth = auth_create (nd->conf->munge_socket, err)))
         return -1;
     if (pidfile_write (nd->pid_file, err) < 0)
+        return -1;
+    /* after the pid file: a second aiosd of this node must stop before it
+     * clears the scratch and cache the first one is using */
+    if (stage_create (nd, err) < 0)
         return -1;
     if (ctlconn_listen (nd, err) < 0)
         return -1;

@@ -88,11 +88,6 @@ static double now_mono (void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *human (uint64_t bytes, char *buf, size_t len)
-{
-    return cache_human (bytes, buf, len);
-}
-
 /* --- ops ------------------------------------------------------------------ */
 
 struct op *stage_op_new (struct stage *st, enum op_kind kind)
@@ -400,9 +395,9 @@ static void cache_log (struct stage *st, const char *what)
     cache_get_stats (st->cache, &cs);
     log_info ("%s (cache: %ju hits, %ju misses, %ju evictions, %s copied; "
               "%s of %s used)", what, (uintmax_t)cs.hits, (uintmax_t)cs.misses,
-              (uintmax_t)cs.evictions, human (cs.copied_bytes, a, sizeof (a)),
-              human (cs.used_bytes, b, sizeof (b)),
-              human (cs.limit_bytes, c, sizeof (c)));
+              (uintmax_t)cs.evictions, cache_human (cs.copied_bytes, a, sizeof (a)),
+              cache_human (cs.used_bytes, b, sizeof (b)),
+              cache_human (cs.limit_bytes, c, sizeof (c)));
 }
 
 static uint64_t evictions (struct stage *st)
@@ -468,7 +463,7 @@ static void op_done (struct op *op)
               "%ju eviction(s), %s copied",
               op->kind == OP_STAGE ? "staged" : "prefetched", op->nds, op->hits,
               op->misses, (uintmax_t)(evictions (st) - op->evictions0),
-              human (op->copied, a, sizeof (a)));
+              cache_human (op->copied, a, sizeof (a)));
     if (op->kind == OP_PREFETCH) {
         cache_unpin (st->cache, op->owner);
         cache_log (st, what);
@@ -673,8 +668,8 @@ static int space_check (struct stage *st, uint64_t need, aios_error_t *err)
     if (avail < need) {
         errno = ENOSPC;
         return errprintf (err, "no space left on SCRATCH: needs %s, %s has %s "
-                          "free", human (need, a, sizeof (a)), st->scratch,
-                          human (avail, b, sizeof (b)));
+                          "free", cache_human (need, a, sizeof (a)), st->scratch,
+                          cache_human (avail, b, sizeof (b)));
     }
     return 0;
 }
@@ -1226,8 +1221,8 @@ int stage_create (struct noded *nd, aios_error_t *err)
     cache_get_stats (st->cache, &cs);
     log_info ("scratch %s: cache of %zu entr%s, %s of %s used", st->scratch,
               cs.entries, cs.entries == 1 ? "y" : "ies",
-              human (cs.used_bytes, a, sizeof (a)),
-              human (cs.limit_bytes, b, sizeof (b)));
+              cache_human (cs.used_bytes, a, sizeof (a)),
+              cache_human (cs.limit_bytes, b, sizeof (b)));
     return 0;
 nomem:
     errno = ENOMEM;

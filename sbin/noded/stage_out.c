@@ -254,7 +254,7 @@ int stage_out_start (struct noded *nd, json_t *spec, json_t *rec, double start)
     }
     if (!(op = stage_op_new (st, OP_STAGE_OUT))
         || !(prov = provenance (nd, spec, rec, (uint64_t)id, start))) {
-        free (op);
+        stage_op_free (op);
         json_object_set_new (rec, "stage_out_error", json_string ("out of memory"));
         return 0;
     }
