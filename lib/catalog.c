@@ -600,8 +600,8 @@ static int sync_file (const char *path, aios_error_t *err)
     return close (fd);
 }
 
-/* The data: a byte copy (hashed on the way when there are no attributes to
- * set), read-only and on disk. */
+/* The data: a byte copy (with the attributes set on it), read-only and on
+ * disk, then read once for its SHA-256 and its block checksums. */
 static int import_data (struct import *im, json_t *attrs)
 {
     struct stat st;

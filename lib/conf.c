@@ -515,36 +515,6 @@ static int set_size (struct loader *ld, const struct key *k, void *base,
     return 0;
 }
 
-/* Bytes: "1048576", "512K", "10G", "2T" (powers of 1024; the suffix in
- * any case, optionally followed by "B" or "iB"). */
-static int parse_bytes (const char *s, uint64_t *out)
-{
-    static const char units[] = "KMGTP";
-    const char *u;
-    uint64_t v = 0, mult = 1;
-    const char *p = s;
-
-    if (*p < '0' || *p > '9')
-        return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p && (u = strchr (units, toupper ((unsigned char)*p)))) {
-        mult = (uint64_t)1 << (10 * (u - units + 1));
-        p++;
-        if (!strcasecmp (p, "iB"))
-            p += 2;
-    }
-    if (!strcasecmp (p, "B"))
-        p++;
-    if (*p || (v && mult > UINT64_MAX / v))
-        return -1;
-    *out = v * mult;
-    return 0;
-}
-
 static int init_bytes (const struct key *k, void *base)
 {
     *FIELD (base, k->off, uint64_t) = (uint64_t)k->idef;
@@ -554,10 +524,9 @@ static int init_bytes (const struct key *k, void *base)
 static int set_bytes (struct loader *ld, const struct key *k, void *base,
                       const char *name, yaml_node_t *val)
 {
-    if (parse_bytes (scalar (val), FIELD (base, k->off, uint64_t)) < 0)
-        return fail (ld, val, "%s: \"%s\" is not a size in bytes (expected a "
-                     "number of bytes, or with K, M, G or T, e.g. 10G)",
-                     name, scalar (val));
+    if (parse_size_bytes (scalar (val), FIELD (base, k->off, uint64_t), ld->err)
+        < 0)
+        return fail_value (ld, val, name);
     return 0;
 }
 

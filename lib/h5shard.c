@@ -362,15 +362,15 @@ static int copy_chunks (struct shard *sh, hid_t sd, hid_t dd,
     return 0;
 }
 
-static int slab_select (hid_t space, int rank, const hsize_t *dims,
-                        hsize_t start0, hsize_t count0)
+/* Rows [start0, start0 + count0) of a space of dims (H5S_MAX_RANK long). */
+static int slab_select (hid_t space, const hsize_t *dims, hsize_t start0,
+                        hsize_t count0)
 {
     hsize_t start[H5S_MAX_RANK] = { 0 }, count[H5S_MAX_RANK];
 
     memcpy (count, dims, sizeof (count));
     start[0] = start0;
     count[0] = count0;
-    (void)rank;
     return H5Sselect_hyperslab (space, H5S_SELECT_SET, start, NULL, count,
                                 NULL);
 }
@@ -408,12 +408,12 @@ static int copy_slabs (struct shard *sh, hid_t sd, hid_t dd, hid_t type,
         cnt = sh->rows - r < block ? sh->rows - r : block;
         mdims[0] = cnt;
         if ((ms = H5Screate_simple (di->rank, mdims, NULL)) < 0
-            || slab_select (fs, di->rank, di->dims, sh->first + r, cnt) < 0
+            || slab_select (fs, di->dims, sh->first + r, cnt) < 0
             || H5Dread (sd, type, ms, fs, H5P_DEFAULT, buf) < 0) {
             h5data_fail (sh->err, sh->src, path, "cannot read rows");
             goto out;
         }
-        if (slab_select (ds, di->rank, di->dims, r, cnt) < 0
+        if (slab_select (ds, di->dims, r, cnt) < 0
             || H5Dwrite (dd, type, ms, ds, H5P_DEFAULT, buf) < 0) {
             h5data_fail (sh->err, sh->part, path, "cannot write rows");
             goto out;

@@ -129,68 +129,63 @@ char *format_time (long seconds, char *buf, size_t len)
 
 /* --- memory sizes --------------------------------------------------------- */
 
-/* Convert v units of the suffix at *end (advanced past it) to MiB. */
-static int size_unit (const char **end, unsigned long long v, uint64_t *mb)
+/* s: a number with an optional K, M, G or T suffix (powers of 1024, any
+ * case, "B" or "iB" may follow), a plain number counting units of 2^base
+ * bytes; *out in those units, rounded up. */
+static int parse_size (const char *s, int base, uint64_t *out, const char *what,
+                       aios_error_t *err)
 {
-    int shift; /* MiB = v << shift, or v >> -shift rounded up */
-
-    switch (toupper ((unsigned char)**end)) {
-    case '\0': *mb = v; return 0; /* plain MiB; no "B" without a unit */
-    case 'K': shift = -10; break;
-    case 'M': shift = 0; break;
-    case 'G': shift = 10; break;
-    case 'T': shift = 20; break;
-    default: errno = EINVAL; return -1;
-    }
-    (*end)++;
-    if (!strcasecmp (*end, "iB"))
-        *end += 2;
-    else if (!strcasecmp (*end, "B"))
-        *end += 1;
-    if (**end) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (shift < 0) {
-        *mb = v / 1024 + (v % 1024 != 0);
-        return 0;
-    }
-    if (v > (UINT64_MAX >> shift)) {
-        errno = ERANGE;
-        return -1;
-    }
-    *mb = (uint64_t)v << shift;
-    return 0;
-}
-
-int parse_size_mb (const char *s, uint64_t *mb, aios_error_t *err)
-{
-    const char *end;
+    static const char units[] = "KMGT";
+    const char *end, *u;
     char *e;
     unsigned long long v;
+    int shift = 0;
 
-    if (!s || !mb || !isdigit ((unsigned char)s[0])) {
-        errno = EINVAL;
+    if (!s || !out || !isdigit ((unsigned char)s[0]))
         goto bad;
-    }
     errno = 0;
     v = strtoull (s, &e, 10);
     end = e;
     if (errno == ERANGE)
         goto range;
-    if (size_unit (&end, v, mb) < 0) {
-        if (errno == ERANGE)
-            goto range;
-        goto bad;
+    if (*end) {
+        if (!(u = strchr (units, toupper ((unsigned char)*end))))
+            goto bad;
+        shift = 10 * (int)(u - units + 1) - base;
+        end++;
+        if (!strcasecmp (end, "iB"))
+            end += 2;
+        else if (!strcasecmp (end, "B"))
+            end += 1;
+        if (*end)
+            goto bad;
     }
+    if (shift < 0) {
+        uint64_t unit = (uint64_t)1 << -shift;
+        *out = v / unit + (v % unit != 0);
+        return 0;
+    }
+    if (v > (UINT64_MAX >> shift))
+        goto range;
+    *out = (uint64_t)v << shift;
     return 0;
 bad:
     errno = EINVAL;
-    return errprintf (err, "invalid memory size \"%s\": expected a number "
-                      "with an optional K, M, G or T suffix", s ? s : "");
+    return errprintf (err, "invalid %s \"%s\": expected a number with an "
+                      "optional K, M, G or T suffix", what, s ? s : "");
 range:
     errno = ERANGE;
-    return errprintf (err, "invalid memory size \"%s\": too large", s);
+    return errprintf (err, "invalid %s \"%s\": too large", what, s);
+}
+
+int parse_size_mb (const char *s, uint64_t *mb, aios_error_t *err)
+{
+    return parse_size (s, 20, mb, "memory size", err);
+}
+
+int parse_size_bytes (const char *s, uint64_t *bytes, aios_error_t *err)
+{
+    return parse_size (s, 0, bytes, "size", err);
 }
 
 /* The largest unit that shows mb exactly with at most one decimal. */

@@ -26,6 +26,9 @@ char *format_time (long seconds, char *buf, size_t len);
  * Result in MiB.  -1 + EINVAL/ERANGE with err text on error. */
 int parse_size_mb (const char *s, uint64_t *mb, aios_error_t *err);
 
+/* The same with bytes as the unit of a plain number ("1048576", "10G"). */
+int parse_size_bytes (const char *s, uint64_t *bytes, aios_error_t *err);
+
 /* Format MiB compactly: "512M", "4G", "1.5G".  Returns buf. */
 char *format_size_mb (uint64_t mb, char *buf, size_t len);
 

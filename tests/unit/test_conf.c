@@ -361,15 +361,11 @@ static const struct error_case error_cases[] = {
       "2:3: unknown key \"cache\" in staging (expected one of: shared_root, "
       "scratch, cache_bytes)" },
     { "bad cache_bytes suffix", "staging:\n  cache_bytes: 10X\n" NODE1,
-      "2:16: staging.cache_bytes: \"10X\" is not a size in bytes (expected "
-      "a number of bytes, or with K, M, G or T, e.g. 10G)" },
+      "2:16: staging.cache_bytes: invalid size \"10X\": expected a number "
+      "with an optional K, M, G or T suffix" },
     { "negative cache_bytes", "staging:\n  cache_bytes: -1\n" NODE1,
-      "2:16: staging.cache_bytes: \"-1\" is not a size in bytes (expected "
-      "a number of bytes, or with K, M, G or T, e.g. 10G)" },
-    { "overflowing cache_bytes",
-      "staging:\n  cache_bytes: 99999999999T\n" NODE1,
-      "2:16: staging.cache_bytes: \"99999999999T\" is not a size in bytes "
-      "(expected a number of bytes, or with K, M, G or T, e.g. 10G)" },
+      "2:16: staging.cache_bytes: invalid size \"-1\": expected a number "
+      "with an optional K, M, G or T suffix" },
     { "empty shared_root", "staging:\n  shared_root: ''\n" NODE1,
       "2:3: staging.shared_root: expected a string, got an empty value" },
     { "unknown key in a section",
@@ -559,7 +555,7 @@ static void test_cache_bytes (void **state)
         { "10G", 10ULL << 30 },
         { "2GiB", 2ULL << 30 },
         { "1t", 1ULL << 40 },
-        { "8191P", 8191ULL << 50 },
+        { "16777215T", 16777215ULL << 40 },
     };
     aios_error_t err = { "" };
     char yaml[128];
@@ -573,6 +569,16 @@ static void test_cache_bytes (void **state)
             fail_msg ("%s: %s", cases[i].text, err.text);
         assert_int_equal (c->cache_bytes, cases[i].bytes);
         conf_destroy (c);
+    }
+    /* one more than 64 bits hold */
+    errno = 0;
+    assert_null (load_text ("staging:\n  cache_bytes: 16777216T\n" NODE1, &err));
+    assert_int_equal (errno, ERANGE);
+    {
+        char want[512];
+        snprintf (want, sizeof (want), "%s/aios.yaml:2:16: staging.cache_bytes: "
+                  "invalid size \"16777216T\": too large", dir);
+        assert_string_equal (err.text, want);
     }
 }
 

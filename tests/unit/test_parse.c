@@ -239,6 +239,28 @@ static void test_sizes_errors (void **state)
     }
 }
 
+/* parse_size_bytes: the same forms, a plain number in bytes */
+static void test_sizes_bytes (void **state)
+{
+    aios_error_t err;
+    uint64_t v = 0;
+
+    (void)state;
+    assert_int_equal (parse_size_bytes ("1048576", &v, &err), 0);
+    assert_true (v == 1048576);
+    assert_int_equal (parse_size_bytes ("512KiB", &v, &err), 0);
+    assert_true (v == 512 * 1024);
+    assert_int_equal (parse_size_bytes ("10g", &v, &err), 0);
+    assert_true (v == 10ULL << 30);
+    assert_int_equal (parse_size_bytes ("16777215T", &v, &err), 0);
+    assert_true (v == 16777215ULL << 40);
+    assert_int_equal (parse_size_bytes ("16777216T", &v, &err), -1);
+    assert_string_equal (err.text, "invalid size \"16777216T\": too large");
+    assert_int_equal (parse_size_bytes ("4B", &v, &err), -1);
+    assert_string_equal (err.text, "invalid size \"4B\": expected a number "
+                         "with an optional K, M, G or T suffix");
+}
+
 static void test_sizes_null (void **state)
 {
     aios_error_t err;
@@ -583,6 +605,7 @@ int main (void)
         cmocka_unit_test (test_sizes_limits),
         cmocka_unit_test (test_sizes_errors),
         cmocka_unit_test (test_sizes_null),
+        cmocka_unit_test (test_sizes_bytes),
         cmocka_unit_test (test_format_size),
         cmocka_unit_test (test_size_roundtrip),
         cmocka_unit_test (test_signal_names),
